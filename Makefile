@@ -1,0 +1,37 @@
+# Two commands on a fresh machine:
+#   make chat   set up, index the bundled sample corpus, open the chat at http://127.0.0.1:7860
+#   make test   set up, lint, type-check and run every test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE_INDEX ?= .newsrag/sample-index
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup chat test lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+chat: setup
+	$(BIN)/newsrag ingest sample_corpus --index $(SAMPLE_INDEX)
+	$(BIN)/newsrag chat --index $(SAMPLE_INDEX) --host 127.0.0.1 --port 7860 \
+		--example "What did Rutte say about a European army?" \
+		--example "Who scored the winner in the Port Calder derby?" \
+		--example "Why did the Bank of Estmark hold interest rates?"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .newsrag .pytest_cache .mypy_cache .ruff_cache

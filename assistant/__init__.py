@@ -1,0 +1,22 @@
+"""newsrag: cited answers over news articles.
+
+>>> from assistant import Assistant
+>>> assistant = Assistant.open("./idx")
+>>> print(assistant.ask("What did Rutte say about a European army?").answer)
+"""
+
+from assistant.api import Assistant
+from assistant.records import Answer, Citation
+from assistant.retriever import NewsRetriever
+from index import Hit, NewsIndex, NewsragError, Settings
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Citation",
+    "Hit",
+    "NewsIndex",
+    "NewsRetriever",
+    "NewsragError",
+    "Settings",
+]

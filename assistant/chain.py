@@ -1,0 +1,32 @@
+"""The retrieval chain, composed from LangChain Runnables: question -> passages -> answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from assistant.answerer import ExtractiveAnswerer
+from assistant.records import Answer
+from index.newsindex import NewsIndex
+
+
+def build_chain(
+    index: NewsIndex, answerer: ExtractiveAnswerer, default_k: int = 5
+) -> Runnable[dict[str, Any], Answer]:
+    """``{"question": str, "k": int?}`` in, an :class:`Answer` out.
+
+    >>> chain = build_chain(index, answerer)
+    >>> chain.invoke({"question": "What did Rutte say about a European army?"}).answer
+    """
+
+    def retrieve(inputs: dict[str, Any]) -> list[Any]:
+        return index.search(inputs["question"], inputs.get("k") or default_k)
+
+    def answer(inputs: dict[str, Any]) -> Answer:
+        return answerer.answer(inputs["question"], inputs["hits"])
+
+    chain = RunnablePassthrough.assign(
+        hits=RunnableLambda(retrieve).with_config(run_name="retrieve")
+    ) | RunnableLambda(answer).with_config(run_name="answer")
+    return chain.with_config(run_name="newsrag")

@@ -1,0 +1,356 @@
+"""The ``newsrag`` command: a thin layer that parses flags, calls the library and prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from assistant.api import Assistant
+from assistant.records import Answer
+from index.config import Settings
+from index.errors import NewsragError
+from index.newsindex import NewsIndex
+from index.records import IngestReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_SKIPPED = 3  # ingest finished, but some inputs were skipped
+
+
+class NewsragGroup(click.Group):
+    """Turns library errors into ``Error: <message>`` and exit code 1, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsragError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def index_options(func: F) -> F:
+    """--index and --embedding-model, the same on every command."""
+    func = click.option(
+        "--embedding-model",
+        metavar="NAME|PATH",
+        help="sentence-transformers model name or folder "
+        "[env NEWSRAG_EMBEDDING_MODEL; default all-MiniLM-L6-v2].",
+    )(func)
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        metavar="DIR",
+        help="Index folder [env NEWSRAG_INDEX; default ~/.local/share/newsrag/index].",
+    )(func)
+
+
+def top_k_option(func: F) -> F:
+    return click.option(
+        "-k",
+        "--top-k",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Passages to retrieve [env NEWSRAG_TOP_K; default 5].",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    return Settings.from_env().replace(**overrides)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=NewsragGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsrag")
+def main() -> None:
+    """Ask questions over news articles; every answer cites verbatim passages.
+
+    \b
+    Example:
+      newsrag ingest sample_corpus/ --index ./idx
+      newsrag ask "What did Rutte say about a European army?" --index ./idx
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_options
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    metavar="WORDS",
+    help="Words per chunk [env NEWSRAG_CHUNK_SIZE; default 160].",
+)
+@click.option(
+    "--chunk-overlap",
+    type=click.IntRange(min=0),
+    metavar="WORDS",
+    help="Words repeated between chunks [env NEWSRAG_CHUNK_OVERLAP; default 30].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Texts per embedding batch [env NEWSRAG_BATCH_SIZE; default 64].",
+)
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Delete the index first and build it anew (needed to change the model or chunking).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@json_option
+def ingest(
+    paths: tuple[Path, ...],
+    index_dir: Path | None,
+    embedding_model: str | None,
+    chunk_size: int | None,
+    chunk_overlap: int | None,
+    batch_size: int | None,
+    rebuild: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Index articles from files and folders (.txt .md .html .json .jsonl).
+
+    Re-ingesting is idempotent: unchanged articles are not re-embedded, changed ones replace
+    their old passages. Exit code 3 means some inputs were skipped (each is listed).
+
+    \b
+    Example:
+      newsrag ingest articles/ more.jsonl --index ./idx
+    """
+    settings = settings_from(
+        index_dir=index_dir,
+        embedding_model=embedding_model,
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        batch_size=batch_size,
+    )
+    if rebuild:
+        NewsIndex.drop(settings.index_dir, settings.collection)
+    index = NewsIndex.open(settings=settings, create=True)
+    report = index.ingest(paths, progress=None if quiet or as_json else _progress_bar)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report, index)
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+def _progress_bar(total: int) -> Callable[[int], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=total,
+        unit="chunk",
+        desc="Embedding",
+        file=sys.stderr,
+        leave=False,
+        disable=total == 0,
+    )
+
+    def advance(done: int) -> None:
+        bar.update(done)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+def _print_report(report: IngestReport, index: NewsIndex) -> None:
+    articles, chunks = index.store.counts()
+    click.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
+        f"unchanged, {len(report.skipped)} skipped ({report.chunks_written} chunks written in "
+        f"{report.seconds:.1f} s). The index at {index.store.location} holds {articles} "
+        f"articles, {chunks} chunks."
+    )
+    for label, problems in (("Skipped", report.skipped), ("Warnings", report.warnings)):
+        if problems:
+            click.echo(f"{label}:", err=True)
+            for problem in problems:
+                click.echo(f"  {problem}", err=True)
+
+
+@main.command()
+@click.argument("question")
+@index_options
+@top_k_option
+@json_option
+def ask(
+    question: str,
+    index_dir: Path | None,
+    embedding_model: str | None,
+    top_k: int | None,
+    as_json: bool,
+) -> None:
+    """Answer QUESTION from the index, citing passages as [n].
+
+    \b
+    Example:
+      newsrag ask "What did Rutte say about a European army?" --index ./idx --json
+    """
+    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
+    answer = Assistant.open(settings=settings).ask(question)
+    if as_json:
+        print_json(answer.to_dict())
+    else:
+        click.echo(format_answer(answer))
+
+
+def format_answer(answer: Answer, width: int = 100) -> str:
+    """The answer, then each cited passage with its title, source and date."""
+    lines = [textwrap.fill(answer.answer, width)]
+    for c in answer.citations:
+        meta = ", ".join(x for x in (c.source, c.published) if x)
+        lines += ["", f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "")]
+        if c.url:
+            lines.append(f"    {c.url}")
+        lines.append(
+            textwrap.fill(
+                c.passage,
+                width,
+                initial_indent="    ",
+                subsequent_indent="    ",
+                max_lines=6,
+                placeholder=" …",
+            )
+        )
+    return "\n".join(lines)
+
+
+@main.command()
+@index_options
+@top_k_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--example",
+    "examples",
+    multiple=True,
+    metavar="QUESTION",
+    help="An example question to offer (repeatable).",
+)
+def chat(
+    index_dir: Path | None,
+    embedding_model: str | None,
+    top_k: int | None,
+    host: str,
+    port: int,
+    examples: tuple[str, ...],
+) -> None:
+    """Open the web chat over the index.
+
+    \b
+    Example:
+      newsrag chat --index ./idx --port 7860
+    """
+    from ui import launch
+
+    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
+    launch(Assistant.open(settings=settings), host=host, port=port, examples=list(examples) or None)
+
+
+@main.command("eval")
+@click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@index_options
+@top_k_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the full JSON report here.",
+)
+@json_option
+def eval_command(
+    qa_file: Path,
+    index_dir: Path | None,
+    embedding_model: str | None,
+    top_k: int | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Score retrieval and answers on a Q&A set (JSONL).
+
+    \b
+    Example:
+      newsrag eval eval/sample_qa.jsonl --index ./idx --out report.json
+    """
+    from eval import format_table, load_qa, run_eval
+    from eval.runner import write_report
+
+    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
+    items = load_qa(qa_file)
+    report = run_eval(Assistant.open(settings=settings), items)
+    if out:
+        write_report(report, out)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        click.echo(format_table(report))
+        if out:
+            click.echo(f"Report written to {out}")
+
+
+@main.command("list")
+@index_options
+@json_option
+def list_command(index_dir: Path | None, embedding_model: str | None, as_json: bool) -> None:
+    """List indexed articles, newest first."""
+    index = NewsIndex.open(
+        settings=settings_from(index_dir=index_dir, embedding_model=embedding_model)
+    )
+    infos = index.articles()
+    if as_json:
+        print_json([asdict(i) for i in infos])
+        return
+    for i in infos:
+        click.echo(f"{i.id}\t{i.published or '-'}\t{i.source or '-'}\t{i.title}")
+    click.echo(f"{len(infos)} articles", err=True)
+
+
+@main.command()
+@index_options
+@json_option
+def stats(index_dir: Path | None, embedding_model: str | None, as_json: bool) -> None:
+    """Show counts and how the index was built."""
+    index = NewsIndex.open(
+        settings=settings_from(index_dir=index_dir, embedding_model=embedding_model)
+    )
+    data = asdict(index.stats())
+    if as_json:
+        print_json(data)
+        return
+    for key, value in data.items():
+        if key == "sources":
+            value = ", ".join(f"{k} ({v})" for k, v in value.items()) or "-"
+        click.echo(f"{key:<20} {value}")
+
+
+@main.command()
+@click.argument("article_ids", nargs=-1, required=True, metavar="ID...")
+@index_options
+def delete(
+    article_ids: tuple[str, ...], index_dir: Path | None, embedding_model: str | None
+) -> None:
+    """Remove articles (and all their passages) from the index."""
+    index = NewsIndex.open(
+        settings=settings_from(index_dir=index_dir, embedding_model=embedding_model)
+    )
+    for article_id in article_ids:
+        index.delete(article_id)
+        click.echo(f"Deleted {article_id}")

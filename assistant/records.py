@@ -1,0 +1,64 @@
+"""Records of answering: a citation of a verbatim passage, and an answer that carries them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from index.records import Hit
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What ``[n]`` in an answer points at: ``passage == article.text[start:end]``."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    passage: str
+    start: int
+    end: int
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit) -> Citation:
+        c = hit.chunk
+        return cls(n, c.article_id, c.title, c.source, c.published, c.url, c.text, c.start, c.end)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "published": self.published,
+            "url": self.url,
+            "passage": self.passage,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with inline ``[n]`` markers, each backed by ``citations[n-1]``.
+
+    ``hits`` are the passages the answer was composed from (not part of the JSON).
+    """
+
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``newsrag ask --json`` object."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+        }

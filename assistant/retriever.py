@@ -1,0 +1,52 @@
+"""A LangChain retriever over a newsrag index, so it drops into any LangChain chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from index.newsindex import NewsIndex
+from index.records import Hit
+
+
+def hit_to_document(hit: Hit) -> Document:
+    """The LangChain view of a hit: the passage as content, everything else as metadata."""
+    c = hit.chunk
+    return Document(
+        page_content=c.text,
+        id=c.id,
+        metadata={
+            "chunk_id": c.id,
+            "article_id": c.article_id,
+            "title": c.title,
+            "source": c.source,
+            "published": c.published,
+            "url": c.url,
+            "start": c.start,
+            "end": c.end,
+            "score": hit.score,
+            "rank": hit.rank,
+        },
+    )
+
+
+class NewsRetriever(BaseRetriever):
+    """Returns the ``k`` best passages as LangChain Documents with newsrag metadata.
+
+    >>> retriever = NewsRetriever(index=NewsIndex.open("./idx"), k=5)
+    >>> retriever.invoke("What did Rutte say about a European army?")[0].metadata["title"]
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: NewsIndex
+    k: int = 5
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return [hit_to_document(h) for h in self.index.search(query, kwargs.get("k", self.k))]

@@ -1,0 +1,114 @@
+"""Sentence-aware chunking that keeps every chunk's character offsets into its article."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import nupunkt
+
+from index.errors import ConfigError
+from index.records import Article, Chunk
+
+_LINE = re.compile(r"[^\n]+")
+_WORD = re.compile(r"\S+")
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in ``text``, shifted by ``offset``; lines never merge.
+
+    News text puts datelines, headings and paragraphs on their own lines, which a sentence
+    splitter alone would glue to the next sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        if not line.group().strip():
+            continue
+        for start, end in nupunkt.sent_spans(line.group()):
+            piece = line.group()[start:end]
+            lead = len(piece) - len(piece.lstrip())
+            trail = len(piece) - len(piece.rstrip())
+            if end - start - lead - trail > 0:
+                base = offset + line.start()
+                spans.append((base + start + lead, base + end - trail))
+    return spans
+
+
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+@dataclass(frozen=True)
+class Chunker:
+    """Packs whole sentences into chunks of at most ``size`` words, repeating about ``overlap``
+    words of trailing sentences at the start of the next chunk. A sentence longer than ``size``
+    is cut at word boundaries.
+
+    >>> chunks = Chunker(size=120, overlap=20).chunk(article)
+    >>> all(c.text == article.text[c.start:c.end] for c in chunks)
+    True
+    """
+
+    size: int = 160
+    overlap: int = 30
+
+    def __post_init__(self) -> None:
+        if self.size < 1 or not 0 <= self.overlap < self.size:
+            raise ConfigError(
+                f"Chunker(size={self.size}, overlap={self.overlap}) needs size >= 1 and "
+                "0 <= overlap < size."
+            )
+
+    def chunk(self, article: Article) -> list[Chunk]:
+        """The article's chunks, in order; their text is ``article.text[start:end]``."""
+        units = self._units(article.text)
+        spans: list[tuple[int, int]] = []
+        i = 0
+        while i < len(units):
+            j, words = i, 0
+            while j < len(units) and (j == i or words + units[j][2] <= self.size):
+                words += units[j][2]
+                j += 1
+            spans.append((units[i][0], units[j - 1][1]))
+            if j >= len(units):
+                break
+            back, kept = j, 0
+            while back - 1 > i and kept + units[back - 1][2] <= self.overlap:
+                back -= 1
+                kept += units[back][2]
+            i = back
+        return [self._make(article, n, start, end) for n, (start, end) in enumerate(spans)]
+
+    def _units(self, text: str) -> list[tuple[int, int, int]]:
+        """Sentences as (start, end, words), with over-long sentences cut into word windows."""
+        units: list[tuple[int, int, int]] = []
+        for start, end in sentence_spans(text):
+            words = [m.span() for m in _WORD.finditer(text, start, end)]
+            if len(words) <= self.size:
+                units.append((start, end, len(words)))
+                continue
+            step = self.size - self.overlap
+            for w in range(0, len(words), step):
+                window = words[w : w + self.size]
+                units.append((window[0][0], window[-1][1], len(window)))
+                if w + self.size >= len(words):
+                    break
+        return units
+
+    @staticmethod
+    def _make(article: Article, index: int, start: int, end: int) -> Chunk:
+        text = article.text[start:end]
+        digest = hashlib.sha256(f"{article.id}\x1f{start}\x1f{end}\x1f{text}".encode())
+        return Chunk(
+            id=f"{article.id}:{digest.hexdigest()[:16]}",
+            article_id=article.id,
+            index=index,
+            start=start,
+            end=end,
+            text=text,
+            title=article.title,
+            source=article.source,
+            published=article.published,
+            url=article.url,
+        )

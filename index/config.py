@@ -1,0 +1,118 @@
+"""Settings: one frozen object; defaults in code, overridden by NEWSRAG_* variables and flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.errors import ConfigError
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_index_dir() -> Path:
+    """``$XDG_DATA_HOME/newsrag/index``, else ``~/.local/share/newsrag/index``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "newsrag" / "index"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable in newsrag, checked once when built.
+
+    >>> s = Settings.from_env({"NEWSRAG_TOP_K": "8"})
+    >>> s.top_k
+    8
+    >>> s.replace(top_k=None, chunk_size=120).chunk_size   # None keeps the current value
+    120
+    """
+
+    index_dir: Path = field(default_factory=default_index_dir)
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    collection: str = "newsrag"
+    chunk_size: int = 160
+    chunk_overlap: int = 30
+    batch_size: int = 64
+    top_k: int = 5
+    min_score: float = 0.30
+    answer_words: int = 80
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser().absolute())
+        _positive("chunk_size", self.chunk_size)
+        _positive("batch_size", self.batch_size)
+        _positive("top_k", self.top_k)
+        _positive("answer_words", self.answer_words)
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError(
+                f"chunk_overlap={self.chunk_overlap} must be at least 0 and smaller than "
+                f"chunk_size={self.chunk_size} — lower NEWSRAG_CHUNK_OVERLAP / --chunk-overlap."
+            )
+        if not -1.0 <= self.min_score <= 1.0:
+            raise ConfigError(
+                f"min_score={self.min_score} is not a cosine similarity — use a value "
+                "between -1 and 1 (default 0.30)."
+            )
+        if (
+            len(self.collection) < 3
+            or not self.collection.replace("-", "").replace("_", "").isalnum()
+        ):
+            raise ConfigError(
+                f"collection={self.collection!r} is not a valid Chroma collection name — use at "
+                "least 3 letters, digits, '-' or '_'."
+            )
+        if not self.embedding_model.strip():
+            raise ConfigError("embedding_model is empty — name a sentence-transformers model.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by the ``NEWSRAG_*`` variables found in ``environ``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            var = env_var(f.name)
+            raw = env.get(var)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(var, raw, f.type)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the given fields changed; ``None`` values are ignored (unset flags)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+ENV_NAMES = {"index_dir": "NEWSRAG_INDEX"}
+
+
+def env_var(field_name: str) -> str:
+    """The environment variable that sets ``field_name``."""
+    return ENV_NAMES.get(field_name, "NEWSRAG_" + field_name.upper())
+
+
+def _parse(var: str, raw: str, type_name: Any) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        wanted = "a whole number" if kind == "int" else "a number"
+        raise ConfigError(
+            f"{var}={raw!r} is not {wanted} — set it to {wanted} or unset it."
+        ) from None
+    if kind == "Path":
+        return Path(raw)
+    return raw
+
+
+def _positive(name: str, value: int) -> None:
+    if value < 1:
+        raise ConfigError(
+            f"{name}={value} must be at least 1 — fix {env_var(name)} or the matching flag."
+        )

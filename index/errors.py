@@ -1,0 +1,33 @@
+"""The one small hierarchy of errors that newsrag raises on purpose.
+
+Every message names the object, the bad value and the fix, so the CLI and the UI can show it as
+it is.
+"""
+
+
+class NewsragError(Exception):
+    """Base class: anything newsrag reports to a user."""
+
+
+class ConfigError(NewsragError):
+    """A setting (environment variable, flag or argument) has a bad value."""
+
+
+class IndexNotFoundError(NewsragError):
+    """The index folder or its collections do not exist yet."""
+
+
+class IndexMismatchError(NewsragError):
+    """The index was built with another embedding model or chunking than the one configured."""
+
+
+class ArticleNotFoundError(NewsragError):
+    """No article with the given id is in the index."""
+
+
+class EmbeddingModelError(NewsragError):
+    """The embedding model cannot be loaded (offline, so it must be on disk)."""
+
+
+class IngestError(NewsragError):
+    """An ingest could not start (for example: a path that does not exist)."""

@@ -1,0 +1,102 @@
+"""The ingest pipeline: loaded articles -> new/updated/unchanged -> chunks -> vectors -> store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.chunking import Chunker
+from index.embeddings import Embedder
+from index.loaders import Loaded
+from index.records import Article, Chunk, IngestReport, Problem
+from index.store import ChromaStore
+
+ARTICLES_PER_COMMIT = 64  # a crash loses at most this many articles' work
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which articles of an input to write, and what became of the rest."""
+
+    to_write: tuple[Article, ...]
+    new_ids: frozenset[str]
+    unchanged: tuple[str, ...]
+    duplicates: tuple[Problem, ...]
+
+
+def plan(articles: Sequence[Article], store: ChromaStore) -> Plan:
+    """Sort input articles into new, updated and unchanged; report repeated ids."""
+    first_seen: dict[str, Article] = {}
+    duplicates: list[Problem] = []
+    for article in articles:
+        seen = first_seen.get(article.id)
+        if seen is None:
+            first_seen[article.id] = article
+            continue
+        path, _, line = (
+            article.origin.rpartition(":") if ":" in article.origin else (article.origin, "", "")
+        )
+        duplicates.append(
+            Problem(
+                path or article.origin,
+                f"duplicate article id {article.id!r} (first seen at {seen.origin}); skipped",
+                "give every article a unique id",
+                int(line) if line.isdigit() else None,
+            )
+        )
+    stored = store.stored_hashes(list(first_seen))
+    to_write = [a for a in first_seen.values() if stored.get(a.id) != a.content_hash()]
+    unchanged = tuple(a.id for a in first_seen.values() if stored.get(a.id) == a.content_hash())
+    new_ids = frozenset(a.id for a in to_write if a.id not in stored)
+    return Plan(tuple(to_write), new_ids, unchanged, tuple(duplicates))
+
+
+def ingest(
+    loaded: Loaded,
+    store: ChromaStore,
+    embedder: Embedder,
+    chunker: Chunker,
+    progress: Callable[[int], Progress] | None = None,
+) -> IngestReport:
+    """Write what changed in ``loaded`` to ``store``. ``progress(total_chunks)`` returns a
+    callback that is told how many chunks each step embedded."""
+    started = time.perf_counter()
+    work = plan(loaded.articles, store)
+    chunked = [(article, chunker.chunk(article)) for article in work.to_write]
+    advance = progress(sum(len(c) for _, c in chunked)) if progress else None
+    written = 0
+    for start in range(0, len(chunked), ARTICLES_PER_COMMIT):
+        group = chunked[start : start + ARTICLES_PER_COMMIT]
+        vectors = _embed_sorted(embedder, [c for _, chunks in group for c in chunks])
+        items, offset = [], 0
+        for article, chunks in group:
+            items.append((article, chunks, vectors[offset : offset + len(chunks)]))
+            offset += len(chunks)
+        store.write_articles(items)
+        written += offset
+        if advance:
+            advance(offset)
+    written_ids = [a.id for a in work.to_write]
+    return IngestReport(
+        added=tuple(i for i in written_ids if i in work.new_ids),
+        updated=tuple(i for i in written_ids if i not in work.new_ids),
+        unchanged=work.unchanged,
+        problems=loaded.problems + work.duplicates,
+        chunks_written=written,
+        ignored_files=loaded.ignored_files,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _embed_sorted(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
+    """Embed in length order (less padding per batch), returned in input order."""
+    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
+    vectors = embedder.embed_documents([chunks[i].text for i in order])
+    result = np.empty_like(vectors)
+    result[order] = vectors
+    return result

@@ -1,0 +1,243 @@
+"""Reading article files: .txt/.md (optional YAML front matter), .html, .json and .jsonl.
+
+Each input yields Articles and Problems; one bad file or line never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import trafilatura
+import yaml
+
+from index.errors import IngestError
+from index.metadata import article_from_record, clean_text, parse_date, stable_id
+from index.records import Article, Problem
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".json", ".jsonl"}
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What reading some inputs gave: articles in input order, problems, and files not read."""
+
+    articles: tuple[Article, ...]
+    problems: tuple[Problem, ...]
+    ignored_files: int
+
+
+def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], int]:
+    """Files to read under ``paths`` (folders recursively, sorted) and how many were ignored.
+
+    Raises IngestError for a path that does not exist: that is a typo, not bad content.
+    """
+    files: list[Path] = []
+    ignored = 0
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):  # does not follow symlinked folders
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    candidate = Path(root) / name
+                    if name.startswith(".") or candidate.suffix.lower() not in SUFFIXES:
+                        ignored += 1
+                    else:
+                        files.append(candidate)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise IngestError(f"No such file or folder: {path} — check the path and try again.")
+    return files, ignored
+
+
+def load_paths(paths: Iterable[str | Path]) -> Loaded:
+    """Read every article under ``paths``."""
+    files, ignored = find_files(paths)
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for file in files:
+        for item in load_file(file):
+            if isinstance(item, Article):
+                articles.append(item)
+            else:
+                problems.append(item)
+    return Loaded(tuple(articles), tuple(problems), ignored)
+
+
+def load_file(path: Path) -> Iterator[Article | Problem]:
+    """Articles read from one file, or the problems that kept them out."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        yield Problem(
+            name,
+            f"unsupported file type {suffix or '(none)'!r}",
+            "use .txt, .md, .html, .json or .jsonl",
+        )
+        return
+    text = _read_text(path)
+    if isinstance(text, Problem):
+        yield text
+        return
+    if suffix == ".jsonl":
+        yield from _load_jsonl(name, text)
+    elif suffix == ".json":
+        yield from _load_json(name, text)
+    elif suffix in {".html", ".htm"}:
+        yield _load_html(path, text)
+    else:
+        yield from _load_text(path, text)
+
+
+def _read_text(path: Path) -> str | Problem:
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(
+            name,
+            f"cannot read the file ({exc.strerror or exc})",
+            "check that it exists and is readable",
+        )
+    if not data.strip():
+        return Problem(name, "file is empty", "remove it or add the article text")
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        return Problem(name, "binary file, not text", "give it the right extension or remove it")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return Problem(
+            name,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            "re-save the file as UTF-8",
+            line,
+        )
+
+
+def _load_jsonl(name: str, text: str) -> Iterator[Article | Problem]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Problem(
+                name,
+                f"malformed JSON ({exc.msg} at column {exc.colno})",
+                "fix or remove this line",
+                number,
+            )
+            continue
+        yield from _from_record(record, name, number)
+
+
+def _load_json(name: str, text: str) -> Iterator[Article | Problem]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Problem(
+            name,
+            f"malformed JSON ({exc.msg} at column {exc.colno})",
+            "fix the JSON (one object, or a list of objects)",
+            exc.lineno,
+        )
+        return
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records, start=1):
+        # A record's line is only known for JSONL; for a list we report its position.
+        for item in _from_record(record, name, None):
+            if isinstance(item, Problem) and len(records) > 1:
+                yield Problem(
+                    item.path, f"record {number}: {item.reason}", item.fix, skipped=item.skipped
+                )
+            else:
+                yield item
+
+
+def _from_record(record: object, name: str, line: int | None) -> Iterator[Article | Problem]:
+    article, problems = article_from_record(record, name, line)
+    yield from problems
+    if article is not None:
+        yield article
+
+
+def _load_text(path: Path, text: str) -> Iterator[Article | Problem]:
+    name = str(path)
+    if text.lstrip().startswith("---"):
+        try:
+            post = frontmatter.loads(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            yield Problem(
+                name,
+                f"invalid YAML front matter ({getattr(exc, 'problem', exc)})",
+                "fix the block between the '---' lines",
+                line,
+            )
+            return
+        if post.metadata:
+            record = {**post.metadata, "text": post.content}
+            if not any(key in record for key in ("id", "doc_id")):
+                record["id"] = _path_id(path)
+            yield from _from_record(record, name, None)
+            return
+    title, _, body = clean_text(text).partition("\n")
+    title = re.sub(r"^#+\s*", "", title).strip()
+    if not clean_text(body):
+        yield Problem(
+            name,
+            "only a title line, no article text",
+            "put the headline on the first line and the text below it",
+        )
+        return
+    yield Article(_path_id(path), title, clean_text(body), origin=name)
+
+
+def _load_html(path: Path, html: str) -> Article | Problem:
+    name = str(path)
+    doc = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
+    )
+    meta: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    title = str(meta.get("title") or "").strip()
+    text = clean_text(str(meta.get("text") or ""))
+    if title and text.startswith(title + "\n"):  # the extractor repeats the headline
+        text = text[len(title) + 1 :].lstrip()
+    if not text:
+        return Problem(
+            name,
+            "no article text found in the HTML",
+            "check that the page holds the article body (not only scripts or "
+            "navigation), or save the text as .txt",
+        )
+    url = str(meta.get("url") or "") or None
+    return Article(
+        id=stable_id(url) if url else _path_id(path),
+        title=title or path.stem,
+        text=text,
+        source=meta.get("sitename") or meta.get("hostname") or None,
+        author=meta.get("author") or None,
+        published=parse_date(meta.get("date")),
+        url=url,
+        origin=name,
+    )
+
+
+def _path_id(path: Path) -> str:
+    """Readable and stable for a file that stays where it is: ``tram-line-1a2b3c4d``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")[:48] or "article"
+    return f"{slug}-{stable_id(str(path.resolve()))[:8]}"

@@ -1,0 +1,160 @@
+"""NewsIndex: the one object over loaders, chunker, embedder, store and retriever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from chromadb.api import ClientAPI
+
+from index.chunking import Chunker
+from index.config import Settings
+from index.embeddings import Embedder, canonical_model_name, load_embedder
+from index.errors import IndexNotFoundError
+from index.ingest import Progress, ingest
+from index.loaders import Loaded, load_paths
+from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
+from index.retrieval import DenseRetriever
+from index.store import BuildInfo, ChromaStore, check_build, open_client
+
+
+class NewsIndex:
+    """A newsrag index: ingest articles, search passages, list, delete and count.
+
+    >>> index = NewsIndex.open("./idx", create=True)          # loads the default model once
+    >>> index.ingest(["sample_corpus/"]).to_dict()["added"]
+    15
+    >>> [h.chunk.title for h in index.search("European army", k=3)]
+    """
+
+    def __init__(
+        self, store: ChromaStore, settings: Settings, embedder: Embedder | None = None
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.chunker = Chunker(store.build.chunk_size, store.build.chunk_overlap)
+        self._embedder = embedder
+        self._retriever: DenseRetriever | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        """The index's embedding model, loaded on first use (listing and counting need none)."""
+        if self._embedder is None:
+            self._embedder = load_embedder(
+                self.store.build.embedding_model, self.settings.batch_size
+            )
+        return self._embedder
+
+    @property
+    def retriever(self) -> DenseRetriever:
+        if self._retriever is None:
+            self._retriever = DenseRetriever(self.store, self.embedder)
+        return self._retriever
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        create: bool = False,
+        client: ClientAPI | None = None,
+    ) -> NewsIndex:
+        """Open the index at ``index_dir`` (default: ``settings.index_dir``).
+
+        The stored build is checked against the configured model before any model is loaded,
+        so a mismatch fails fast; the model itself loads on first search or ingest. ``create``
+        makes a missing index; ``embedder`` and ``client`` let callers share objects they
+        already built.
+        """
+        settings = settings or Settings.from_env()
+        if index_dir is not None:
+            settings = settings.replace(index_dir=Path(index_dir))
+        location = str(settings.index_dir)
+        client = client or open_client(settings.index_dir, create=create)
+        model_name = embedder.name if embedder else canonical_model_name(settings.embedding_model)
+        stored = ChromaStore.read_build(client, settings.collection)
+        if stored is not None:
+            wanted = BuildInfo(
+                model_name, stored.embedding_dimension, settings.chunk_size, settings.chunk_overlap
+            )
+            check_build(stored, wanted, location, chunking=create)
+        elif create and embedder is None:
+            embedder = load_embedder(settings.embedding_model, settings.batch_size)
+        if stored is None and embedder is not None:
+            build = BuildInfo(
+                embedder.name, embedder.dimension, settings.chunk_size, settings.chunk_overlap
+            )
+        elif stored is not None:
+            build = stored
+        else:
+            raise IndexNotFoundError(
+                f"No newsrag index {settings.collection!r} at {location} — run 'newsrag ingest "
+                f"PATH --index {location}' first."
+            )
+        store = ChromaStore.open(
+            client, settings.collection, build, create=create, location=location
+        )
+        return cls(store, settings, embedder)
+
+    @staticmethod
+    def drop(index_dir: str | Path, collection: str = "newsrag") -> bool:
+        """Delete the index called ``collection`` at ``index_dir``; False if there was none."""
+        client = open_client(Path(index_dir).expanduser().absolute(), create=True)
+        names = {c.name for c in client.list_collections()}
+        dropped = False
+        for suffix in ("_articles", "_chunks"):
+            if collection + suffix in names:
+                client.delete_collection(collection + suffix)
+                dropped = True
+        return dropped
+
+    def ingest(
+        self, paths: Iterable[str | Path], progress: Callable[[int], Progress] | None = None
+    ) -> IngestReport:
+        """Read articles under ``paths`` and index what is new or changed."""
+        return ingest(load_paths(paths), self.store, self.embedder, self.chunker, progress)
+
+    def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
+        """Index already-built Article records (for callers with their own loaders)."""
+        return ingest(Loaded(tuple(articles), (), 0), self.store, self.embedder, self.chunker)
+
+    def search(
+        self, query: str, k: int | None = None, where: Mapping[str, Any] | None = None
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query`` (default ``settings.top_k``), best first."""
+        return self.retriever.search(query, k or self.settings.top_k, where)
+
+    def article(self, article_id: str) -> Article:
+        return self.store.article(article_id)
+
+    def articles(self) -> list[ArticleInfo]:
+        """Every indexed article, newest first."""
+        return self.store.list_articles()
+
+    def delete(self, article_id: str) -> None:
+        self.store.delete(article_id)
+
+    def stats(self) -> IndexStats:
+        infos = self.store.list_articles()
+        sources: dict[str, int] = {}
+        for info in infos:
+            if info.source:
+                sources[info.source] = sources.get(info.source, 0) + 1
+        dates = sorted(i.published for i in infos if i.published)
+        build = self.store.build
+        return IndexStats(
+            articles=len(infos),
+            chunks=self.store.counts()[1],
+            embedding_model=build.embedding_model,
+            embedding_dimension=build.embedding_dimension,
+            chunk_size=build.chunk_size,
+            chunk_overlap=build.chunk_overlap,
+            index=self.store.location,
+            collection=self.settings.collection,
+            sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            oldest=dates[0] if dates else None,
+            newest=dates[-1] if dates else None,
+        )

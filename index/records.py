@@ -1,0 +1,136 @@
+"""Typed records that cross module boundaries: articles, chunks, scored hits, ingest outcomes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as newsrag stores it; ``text`` is what chunks and citations point into.
+
+    >>> Article(id="a1", title="Tram line approved", text="The council voted ...").id
+    'a1'
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str | None = None
+    author: str | None = None
+    published: str | None = None  # YYYY-MM-DD
+    url: str | None = None
+    origin: str = ""  # where it was read from ("file.jsonl:12"); not part of the content
+
+    def content_hash(self) -> str:
+        """A digest of everything stored for the article, to tell unchanged from updated."""
+        payload = {k: v for k, v in asdict(self).items() if k != "origin"}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: ``text == article.text[start:end]``, with the article's metadata."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    title: str
+    source: str | None = None
+    published: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its similarity score (cosine, higher is better) and 1-based rank."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An indexed article without its text, for listings."""
+
+    id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one input (a file, or one line of it); a warning if not ``skipped``."""
+
+    path: str
+    reason: str
+    fix: str
+    line: int | None = None
+    skipped: bool = True
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason} — {self.fix}"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest did: ids added, updated, unchanged, and the inputs skipped or warned on."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    chunks_written: int = 0
+    ignored_files: int = 0
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.skipped)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if not p.skipped)
+
+    def to_dict(self) -> dict[str, object]:
+        """The ``newsrag ingest --json`` shape."""
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "skipped": len(self.skipped),
+            "chunks_written": self.chunks_written,
+            "ignored_files": self.ignored_files,
+            "seconds": round(self.seconds, 3),
+            "problems": [{**asdict(p), "where": p.where} for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Counts and build settings of an index (``newsrag stats --json``)."""
+
+    articles: int
+    chunks: int
+    embedding_model: str
+    embedding_dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    index: str
+    collection: str
+    sources: dict[str, int] = field(default_factory=dict)
+    oldest: str | None = None
+    newest: str | None = None

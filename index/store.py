@@ -1,0 +1,320 @@
+"""The Chroma store: a chunks collection (one record per passage) and an articles collection
+(one record per article, written last, so an article counts as indexed only when all its chunks
+are). The chunks collection's metadata records how the index was built."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Where
+from chromadb.config import Settings as ChromaSettings
+
+from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
+from index.metadata import date_as_int
+from index.records import Article, ArticleInfo, Chunk, Hit
+
+SCHEMA_VERSION = 1
+T = TypeVar("T")
+WRITE_BATCH = 500  # Chroma recommends hundreds of records per write
+
+
+def open_client(index_dir: Path, *, create: bool) -> ClientAPI:
+    """An embedded Chroma client at ``index_dir`` with telemetry off."""
+    if not create and not index_dir.is_dir():
+        raise IndexNotFoundError(
+            f"No index at {index_dir} — run 'newsrag ingest PATH --index {index_dir}' first."
+        )
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """How an index was built; stored in the chunks collection's metadata."""
+
+    embedding_model: str
+    embedding_dimension: int
+    chunk_size: int
+    chunk_overlap: int
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "newsrag_schema": SCHEMA_VERSION,
+            "embedding_model": self.embedding_model,
+            "embedding_dimension": self.embedding_dimension,
+            "chunk_size": self.chunk_size,
+            "chunk_overlap": self.chunk_overlap,
+        }
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, Any]) -> BuildInfo:
+        return cls(
+            str(meta["embedding_model"]),
+            int(meta["embedding_dimension"]),
+            int(meta["chunk_size"]),
+            int(meta["chunk_overlap"]),
+        )
+
+
+class ChromaStore:
+    """Reads and writes one newsrag index inside a Chroma client (embedded or server).
+
+    >>> store = ChromaStore.open(open_client(path, create=True), "newsrag", build, create=True)
+    >>> store.write_article(article, chunks, vectors)
+    """
+
+    def __init__(
+        self, chunks: Collection, articles: Collection, build: BuildInfo, location: str
+    ) -> None:
+        self.chunks = chunks
+        self.articles = articles
+        self.build = build
+        self.location = location
+
+    @classmethod
+    def read_build(cls, client: ClientAPI, name: str) -> BuildInfo | None:
+        """The build info of the index called ``name``, or None when there is no such index."""
+        names = {c.name for c in client.list_collections()}
+        if f"{name}_chunks" not in names or f"{name}_articles" not in names:
+            return None
+        meta = client.get_collection(f"{name}_chunks", embedding_function=None).metadata or {}
+        return BuildInfo.from_metadata(meta)
+
+    @classmethod
+    def open(
+        cls, client: ClientAPI, name: str, build: BuildInfo, *, create: bool, location: str
+    ) -> ChromaStore:
+        """Open (or with ``create``, make) the index; its build must match ``build``."""
+        existing = cls.read_build(client, name)
+        if existing is None and not create:
+            raise IndexNotFoundError(
+                f"No newsrag index {name!r} at {location} — run 'newsrag ingest PATH "
+                f"--index {location}' first."
+            )
+        if existing is not None:
+            check_build(existing, build, location, chunking=create)
+            build = existing
+        config: Any = {"hnsw": {"space": "cosine"}}
+        chunks = client.get_or_create_collection(
+            f"{name}_chunks",
+            metadata=build.as_metadata(),
+            configuration=config,
+            embedding_function=None,
+        )
+        articles = client.get_or_create_collection(
+            f"{name}_articles",
+            metadata={"newsrag_schema": SCHEMA_VERSION},
+            configuration=config,
+            embedding_function=None,
+        )
+        return cls(chunks, articles, build, location)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """content_hash of each already indexed article among ``ids``."""
+        found: dict[str, str] = {}
+        for batch in _batches(list(ids), WRITE_BATCH):
+            got = self.articles.get(ids=batch, include=["metadatas"])
+            for article_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                found[article_id] = str(meta.get("content_hash", ""))
+        return found
+
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Replace these articles' chunks, then record the articles (the commit point)."""
+        ids = [article.id for article, _, _ in items]
+        for batch in _batches(ids, WRITE_BATCH):
+            self.chunks.delete(where=cast(Where, {"article_id": {"$in": batch}}))
+        records = [
+            (c, v) for _, chunks, vectors in items for c, v in zip(chunks, vectors, strict=True)
+        ]
+        for batch_records in _batches(records, WRITE_BATCH):
+            self.chunks.upsert(
+                ids=[c.id for c, _ in batch_records],
+                embeddings=np.stack([v for _, v in batch_records]),
+                documents=[c.text for c, _ in batch_records],
+                metadatas=[_chunk_metadata(c) for c, _ in batch_records],
+            )
+        for batch_items in _batches(list(items), WRITE_BATCH):
+            self.articles.upsert(
+                ids=[a.id for a, _, _ in batch_items],
+                embeddings=np.stack([_mean_vector(v) for _, _, v in batch_items]),
+                documents=[a.text for a, _, _ in batch_items],
+                metadatas=[_article_metadata(a, len(c)) for a, c, _ in batch_items],
+            )
+
+    def delete(self, article_id: str) -> None:
+        if not self.articles.get(ids=[article_id], include=[])["ids"]:
+            raise ArticleNotFoundError(
+                f"No article with id {article_id!r} in {self.location} — see 'newsrag list "
+                f"--index {self.location}' for the ids."
+            )
+        self.articles.delete(ids=[article_id])  # uncommit first, then remove the passages
+        self.chunks.delete(where={"article_id": article_id})
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def query(
+        self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None = None
+    ) -> list[Hit]:
+        """The ``k`` chunks nearest to ``vector``, best first."""
+        if self.chunks.count() == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[vector],
+            n_results=k,
+            where=dict(where) if where else None,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = result["ids"][0]
+        docs = (result["documents"] or [[]])[0]
+        metas = (result["metadatas"] or [[]])[0]
+        dists = (result["distances"] or [[]])[0]
+        return [
+            Hit(_chunk_from(cid, doc, meta), round(1.0 - float(dist), 6), rank)
+            for rank, (cid, doc, meta, dist) in enumerate(
+                zip(ids, docs, metas, dists, strict=True), start=1
+            )
+        ]
+
+    def article(self, article_id: str) -> Article:
+        got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            raise ArticleNotFoundError(
+                f"No article with id {article_id!r} in {self.location} — see 'newsrag list "
+                f"--index {self.location}' for the ids."
+            )
+        meta = (got["metadatas"] or [{}])[0]
+        text = (got["documents"] or [""])[0] or ""
+        return Article(
+            article_id,
+            str(meta.get("title", "")),
+            text,
+            _opt(meta, "source"),
+            _opt(meta, "author"),
+            _opt(meta, "published"),
+            _opt(meta, "url"),
+        )
+
+    def list_articles(self) -> list[ArticleInfo]:
+        infos = [
+            ArticleInfo(
+                aid,
+                str(meta.get("title", "")),
+                _opt(meta, "source"),
+                _opt(meta, "published"),
+                _opt(meta, "url"),
+                int(meta.get("chunks", 0)),
+            )
+            for aid, meta in self._article_metadatas()
+        ]
+        return sorted(infos, key=lambda a: (a.published or "", a.id), reverse=True)
+
+    def counts(self) -> tuple[int, int]:
+        """(articles, chunks)."""
+        return self.articles.count(), self.chunks.count()
+
+    def _article_metadatas(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        total = self.articles.count()
+        for offset in range(0, total, WRITE_BATCH):
+            got = self.articles.get(include=["metadatas"], limit=WRITE_BATCH, offset=offset)
+            yield from zip(got["ids"], got["metadatas"] or [], strict=True)
+
+
+def check_build(stored: BuildInfo, wanted: BuildInfo, location: str, *, chunking: bool) -> None:
+    """Raise IndexMismatchError when ``wanted`` cannot use an index built as ``stored``.
+
+    The chunk settings only matter when writing (``chunking``); any model difference always does.
+    """
+    rebuild = f"newsrag ingest PATH --index {location} --rebuild"
+    if stored.embedding_model != wanted.embedding_model:
+        raise IndexMismatchError(
+            f"The index at {location} was built with embedding model {stored.embedding_model!r}, "
+            f"but {wanted.embedding_model!r} is configured. Use --embedding-model "
+            f"{stored.embedding_model!r} (or NEWSRAG_EMBEDDING_MODEL), or rebuild the index "
+            f"with the new model: {rebuild} --embedding-model {wanted.embedding_model!r}"
+        )
+    if chunking and (stored.chunk_size, stored.chunk_overlap) != (
+        wanted.chunk_size,
+        wanted.chunk_overlap,
+    ):
+        raise IndexMismatchError(
+            f"The index at {location} was built with chunk size {stored.chunk_size} and overlap "
+            f"{stored.chunk_overlap}, but {wanted.chunk_size}/{wanted.chunk_overlap} is "
+            f"configured. Use the stored settings, or rebuild: {rebuild}"
+        )
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _mean_vector(vectors: np.ndarray) -> np.ndarray:
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm else mean
+
+
+def _drop_none(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "article_id": chunk.article_id,
+            "index": chunk.index,
+            "start": chunk.start,
+            "end": chunk.end,
+            "title": chunk.title,
+            "source": chunk.source,
+            "published": chunk.published,
+            "published_int": date_as_int(chunk.published),
+            "url": chunk.url,
+        }
+    )
+
+
+def _article_metadata(article: Article, chunks: int) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "title": article.title,
+            "source": article.source,
+            "author": article.author,
+            "published": article.published,
+            "published_int": date_as_int(article.published),
+            "url": article.url,
+            "content_hash": article.content_hash(),
+            "chunks": chunks,
+        }
+    )
+
+
+def _opt(meta: Mapping[str, Any], key: str) -> str | None:
+    value = meta.get(key)
+    return None if value is None else str(value)
+
+
+def _chunk_from(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        article_id=str(meta["article_id"]),
+        index=int(meta.get("index", 0)),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text or "",
+        title=str(meta.get("title", "")),
+        source=_opt(meta, "source"),
+        published=_opt(meta, "published"),
+        url=_opt(meta, "url"),
+    )

@@ -1,0 +1,100 @@
+"""The extractive answerer on hand-built hits with the fake embedder: no model needed."""
+
+import re
+
+from assistant.answerer import REFUSAL, ExtractiveAnswerer, question_entities
+from index.embeddings import FakeEmbedder
+from index.records import Chunk, Hit
+
+ARTICLE = (
+    "NATO chief Mark Rutte spoke in Brussels on Tuesday. Rutte warned that duplicating "
+    "NATO command structures would weaken a European army plan. He urged a stronger "
+    "European pillar inside NATO. The weather in Brussels was cold and grey all day."
+)
+OTHER = (
+    "France's minister Corvasier said a European army is needed now. She said Europe "
+    "must act together under one command."
+)
+
+
+def hit(text: str, article_id: str, score: float, rank: int, offset: int = 0) -> Hit:
+    return Hit(
+        Chunk(
+            f"{article_id}:{rank}",
+            article_id,
+            0,
+            offset,
+            offset + len(text),
+            text,
+            f"Title {article_id}",
+            "Wire",
+            "2026-01-14",
+            None,
+        ),
+        score,
+        rank,
+    )
+
+
+def answerer(**kw: float) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer(
+        FakeEmbedder(256), max_words=int(kw.get("words", 80)), min_score=kw.get("min_score", 0.3)
+    )
+
+
+def test_answer_quotes_sentences_verbatim_with_valid_markers() -> None:
+    hits = [hit(ARTICLE, "rutte", 0.7, 1), hit(OTHER, "corvasier", 0.6, 2)]
+    answer = answerer().answer("What did Rutte say about a European army?", hits)
+    assert not answer.refused
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert markers and set(markers) == {c.n for c in answer.citations}
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", answer.answer):
+        assert sentence in answer.citations[int(n) - 1].passage
+    assert "duplicating NATO command structures" in answer.answer
+    assert answer.citations[0].article_id == "rutte"
+
+
+def test_sentences_about_the_named_person_come_first() -> None:
+    hits = [hit(OTHER, "corvasier", 0.8, 1), hit(ARTICLE, "rutte", 0.6, 2)]
+    answer = answerer().answer("What did Rutte say about a European army?", hits)
+    assert answer.citations[0].article_id == "rutte"
+    assert "Corvasier" not in answer.answer
+
+
+def test_word_budget_is_respected() -> None:
+    answer = answerer(words=20).answer(
+        "What did Rutte say about a European army?", [hit(ARTICLE, "rutte", 0.7, 1)]
+    )
+    text = re.sub(r" \[\d+\]", "", answer.answer)
+    assert len(text.split()) <= 20
+
+
+def test_refuses_when_nothing_is_close_enough() -> None:
+    answer = answerer().answer("What did Rutte say?", [hit(ARTICLE, "rutte", 0.1, 1)])
+    assert (answer.refused, answer.answer, answer.citations) == (True, REFUSAL, ())
+
+
+def test_refuses_when_a_named_entity_is_in_no_passage() -> None:
+    answer = answerer().answer("What did Rutte say about Taiwan?", [hit(ARTICLE, "rutte", 0.7, 1)])
+    assert answer.refused and answer.citations == ()
+
+
+def test_refuses_without_hits() -> None:
+    assert answerer().answer("Anything?", []).refused
+
+
+def test_question_entities_skip_question_words_and_months() -> None:
+    assert question_entities("What did Nicolás Maduro say in January about Iran?") == {
+        "nicolas",
+        "maduro",
+        "iran",
+    }
+
+
+def test_offsets_point_into_the_article() -> None:
+    prefix = "Earlier text. "
+    h = hit(ARTICLE, "rutte", 0.7, 1, offset=len(prefix))
+    answer = answerer().answer("What did Rutte warn about command structures?", [h])
+    c = answer.citations[0]
+    assert (prefix + ARTICLE)[c.start : c.end] == c.passage

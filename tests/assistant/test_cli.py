@@ -1,0 +1,199 @@
+"""Every ``newsrag`` command, in-process through click (the real model and Chroma), plus one run
+of the installed console script."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import main
+from tests.conftest import RUTTE_QUESTION, SAMPLE_CORPUS, SAMPLE_QA
+
+pytestmark = pytest.mark.integration
+CITATION_KEYS = [
+    "n",
+    "article_id",
+    "title",
+    "source",
+    "published",
+    "url",
+    "passage",
+    "start",
+    "end",
+]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ingest_reports_counts_and_is_idempotent(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    code, out, _ = run("ingest", str(SAMPLE_CORPUS), "--index", idx, "--quiet")
+    assert code == 0
+    n = len([p for p in SAMPLE_CORPUS.iterdir() if p.suffix != ".jsonl"]) + 3
+    assert out.startswith(f"{n} added, 0 updated, 0 unchanged, 0 skipped")
+    code, out, _ = run("ingest", str(SAMPLE_CORPUS), "--index", idx, "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert (
+        data["added"],
+        data["updated"],
+        data["unchanged"],
+        data["skipped"],
+        data["chunks_written"],
+    ) == (0, 0, n, 0, 0)
+
+
+def test_ingest_skips_bad_input_with_exit_code_3(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.md").write_text("Good headline\n\nThe council approved the budget on Monday.")
+    (docs / "empty.txt").write_text("")
+    (docs / "mixed.jsonl").write_text('{"id": "j1", "title": "T", "text": "Fine text."}\n{broken\n')
+    code, out, err = run("ingest", str(docs), "--index", str(tmp_path / "idx"), "--quiet")
+    assert code == 3
+    assert out.startswith("2 added, 0 updated, 0 unchanged, 2 skipped")
+    assert f"{docs / 'empty.txt'}: file is empty — remove it or add the article text" in err
+    assert f"{docs / 'mixed.jsonl'}:2: malformed JSON" in err
+    code, out, _ = run("stats", "--index", str(tmp_path / "idx"), "--json")
+    assert json.loads(out)["articles"] == 2
+
+
+def test_ask_json_is_exactly_the_contract(sample_index_dir: Path) -> None:
+    code, out, _ = run("ask", RUTTE_QUESTION, "--index", str(sample_index_dir), "-k", "5", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert list(data) == ["question", "answer", "refused", "citations"]
+    assert data["question"] == RUTTE_QUESTION and data["refused"] is False
+    assert all(list(c) == CITATION_KEYS for c in data["citations"])
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
+    assert markers == {c["n"] for c in data["citations"]}
+    assert any("command structures" in c["passage"] for c in data["citations"])
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", c["published"]) for c in data["citations"])
+
+
+def test_ask_text_shows_answer_and_sources(sample_index_dir: Path) -> None:
+    code, out, _ = run("ask", RUTTE_QUESTION, "--index", str(sample_index_dir))
+    assert code == 0
+    assert "[1]" in out and "command structures" in out
+    assert "\n[1] Rutte tells MEPs" in out or "\n[2] Rutte tells MEPs" in out
+
+
+def test_ask_refusal_json(sample_index_dir: Path) -> None:
+    code, out, _ = run(
+        "ask", "What did Rutte say about Taiwan?", "--index", str(sample_index_dir), "--json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data["refused"] is True and data["citations"] == []
+
+
+def test_list_stats_and_delete(tmp_path: Path, sample_index_dir: Path) -> None:
+    idx = tmp_path / "copy"
+    shutil.copytree(sample_index_dir, idx)
+    code, out, _ = run("list", "--index", str(idx), "--json")
+    listed = json.loads(out)
+    assert code == 0 and listed[0]["published"] >= listed[1]["published"]
+    assert set(listed[0]) == {"id", "title", "source", "published", "url", "chunks"}
+    code, out, _ = run("stats", "--index", str(idx), "--json")
+    stats = json.loads(out)
+    assert stats["articles"] == len(listed) and stats["embedding_model"] == "all-MiniLM-L6-v2"
+    assert stats["chunks"] == sum(a["chunks"] for a in listed)
+    code, out, _ = run("delete", "harbour-ledger-2026-01-14-rutte-nato", "--index", str(idx))
+    assert code == 0 and out == "Deleted harbour-ledger-2026-01-14-rutte-nato\n"
+    code, out, _ = run("stats", "--index", str(idx), "--json")
+    assert json.loads(out)["articles"] == len(listed) - 1
+    code, _, err = run("delete", "no-such-id", "--index", str(idx))
+    assert code == 1
+    assert f"Error: No article with id 'no-such-id' in {idx}" in err
+
+
+def test_missing_index_and_model_mismatch_exit_1(tmp_path: Path, sample_index_dir: Path) -> None:
+    code, _, err = run("ask", "Anything?", "--index", str(tmp_path / "none"))
+    assert code == 1
+    assert err == (
+        f"Error: No index at {tmp_path / 'none'} — run 'newsrag ingest PATH --index "
+        f"{tmp_path / 'none'}' first.\n"
+    )
+    code, _, err = run("stats", "--index", str(sample_index_dir), "--embedding-model", "fake:8")
+    assert code == 1
+    assert "built with embedding model 'all-MiniLM-L6-v2', but 'fake:8' is configured" in err
+    assert "--rebuild" in err
+
+
+def test_rebuild_switches_the_model(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    assert (
+        run(
+            "ingest", str(SAMPLE_CORPUS), "--index", idx, "--quiet", "--embedding-model", "fake:32"
+        )[0]
+        == 0
+    )
+    code, out, _ = run("ingest", str(SAMPLE_CORPUS), "--index", idx, "--rebuild", "--json")
+    assert code == 0 and json.loads(out)["updated"] == 0
+    assert json.loads(run("stats", "--index", idx, "--json")[1])["embedding_model"] == (
+        "all-MiniLM-L6-v2"
+    )
+
+
+def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "report.json"
+    code, out, _ = run(
+        "eval", str(SAMPLE_QA), "--index", str(sample_index_dir), "--out", str(out_file)
+    )
+    assert code == 0
+    assert "hit@5" in out
+    report = json.loads(out_file.read_text())
+    for key in (
+        "n",
+        "hit@1",
+        "hit@5",
+        "hit@10",
+        "mrr@10",
+        "answer_recall",
+        "choice_accuracy",
+        "refusal_accuracy",
+        "citation_validity",
+        "mean_answer_words",
+        "p50_ms",
+        "p95_ms",
+        "results",
+    ):
+        assert key in report
+    assert report["citation_validity"] == 1.0
+    assert report["n"] == len(report["results"]) == 30
+    assert set(report["results"][0]) >= {
+        "id",
+        "answer",
+        "refused",
+        "citations",
+        "first_relevant_rank",
+    }
+
+
+def test_console_script_prints_one_json_object(sample_index_dir: Path) -> None:
+    exe = shutil.which("newsrag", path=str(Path(sys.executable).parent))
+    assert exe, "the newsrag console script is not installed next to this Python"
+    proc = subprocess.run(
+        [exe, "ask", RUTTE_QUESTION, "--index", str(sample_index_dir), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["citations"]
+
+
+def test_help_has_examples() -> None:
+    for command in ("ingest", "ask", "chat", "eval"):
+        code, out, _ = run(command, "--help")
+        assert code == 0 and "Example:" in out and "--index" in out

@@ -1,0 +1,179 @@
+"""Shared fixtures: a tiny inline corpus, a temp index per test, the real model and sample index
+(loaded once per session), and no network beyond loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from index import Article, NewsIndex, Settings, load_embedder
+from index.embeddings import Embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS = ROOT / "sample_corpus"
+SAMPLE_QA = ROOT / "eval" / "sample_qa.jsonl"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+SEED_DIR = SHARED_DATA / "seed"
+RUTTE_QUESTION = "What did Rutte say about a European army?"
+
+HEADLINES = [
+    (
+        "lottery",
+        "Factory syndicate wins record lottery jackpot",
+        "Forty workers at a bottling plant shared a record lottery jackpot on Saturday. "
+        "Each member of the syndicate will receive about 1.2 million euros.",
+    ),
+    (
+        "floods",
+        "River bursts its banks after three days of rain",
+        "Hundreds of residents were evacuated when the river burst its banks on Monday. "
+        "Emergency crews used boats to reach homes in the lower town.",
+    ),
+    (
+        "nato",
+        "Rutte warns against a separate European army",
+        "NATO chief Mark Rutte said a European army would duplicate command structures. "
+        "He urged allies to build a stronger European pillar inside the alliance.",
+    ),
+    (
+        "chips",
+        "Chip plant opens with 1,200 jobs",
+        "A semiconductor company opened a wafer plant on the coast on Thursday. "
+        "The firm plans to hire 1,200 workers over three years.",
+    ),
+    (
+        "derby",
+        "Late header wins the derby",
+        "Striker Okafor headed the winner in the 89th minute of the derby. "
+        "The home crowd of 18,400 celebrated until long after the whistle.",
+    ),
+    (
+        "rates",
+        "Central bank holds interest rates",
+        "The central bank kept its main rate at 2.75 percent on Tuesday. "
+        "Its governor said inflation was cooling but wages were still rising fast.",
+    ),
+    (
+        "measles",
+        "County starts measles vaccination drive",
+        "Health officials began a measles catch-up campaign in schools after an outbreak. "
+        "Parents can book free doses at any clinic in the county.",
+    ),
+    (
+        "museum",
+        "Art museum reopens after renovation",
+        "The city art museum reopened with a new glass-roofed gallery on Sunday. "
+        "Curators said the first exhibition brings together 300 paintings.",
+    ),
+    (
+        "tram",
+        "New tram line crosses the river",
+        "The crosstown tram line opened to passengers on Tuesday morning. "
+        "Trams will run every six minutes at peak times.",
+    ),
+    (
+        "wind",
+        "Offshore wind farm sends first power",
+        "The Skerry Bank wind farm delivered its first electricity to the grid. "
+        "Engineers expect full output by the spring.",
+    ),
+    (
+        "ice",
+        "Arctic sea ice near record low",
+        "Arctic sea ice shrank to one of its smallest summer extents on record. "
+        "Scientists linked the loss to a warm summer and shifting winds.",
+    ),
+    (
+        "election",
+        "Social Democrats top the vote",
+        "The Social Democrats won the most seats but fell short of a majority. "
+        "Coalition talks are expected to last several weeks.",
+    ),
+]
+
+
+def make_article(key: str, title: str, text: str, **meta: Any) -> Article:
+    return Article(
+        id=key,
+        title=title,
+        text=text,
+        source=meta.get("source", "Test Wire"),
+        published=meta.get("published", "2026-01-14"),
+        url=meta.get("url"),
+    )
+
+
+@pytest.fixture
+def tiny_corpus() -> list[Article]:
+    """A dozen one-paragraph news articles, different topics."""
+    return [make_article(k, t, x) for k, t, x in HEADLINES]
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path) -> Settings:
+    """Settings for a fresh temp index built with the fake embedder."""
+    return Settings(
+        index_dir=tmp_path / "idx", embedding_model="fake:64", chunk_size=40, chunk_overlap=10
+    )
+
+
+@pytest.fixture
+def fake_index(fake_settings: Settings) -> NewsIndex:
+    return NewsIndex.open(settings=fake_settings, create=True)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Embedder:
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
+    """A real index of the bundled sample corpus (built once; tests must not modify it)."""
+    path = tmp_path_factory.mktemp("sample") / "idx"
+    index = NewsIndex.open(path, settings=Settings(), embedder=real_embedder, create=True)
+    report = index.ingest([SAMPLE_CORPUS])
+    assert not report.problems, report.problems
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_index_dir: Path, real_embedder: Embedder) -> NewsIndex:
+    return NewsIndex.open(sample_index_dir, settings=Settings(), embedder=real_embedder)
+
+
+def _is_loopback(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if not isinstance(host, str):
+        return True  # AF_UNIX paths
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests may talk to servers they start on loopback, never to the outside."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield

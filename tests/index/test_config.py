@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+
+from index.config import Settings, default_index_dir
+from index.errors import ConfigError
+
+
+def test_defaults_are_documented_values() -> None:
+    s = Settings()
+    assert (s.embedding_model, s.chunk_size, s.chunk_overlap, s.top_k) == (
+        "all-MiniLM-L6-v2",
+        160,
+        30,
+        5,
+    )
+    assert s.index_dir == default_index_dir().absolute()
+
+
+def test_env_overrides_and_types(tmp_path: Path) -> None:
+    s = Settings.from_env(
+        {
+            "NEWSRAG_INDEX": str(tmp_path),
+            "NEWSRAG_TOP_K": "8",
+            "NEWSRAG_MIN_SCORE": "0.25",
+            "NEWSRAG_EMBEDDING_MODEL": "fake",
+        }
+    )
+    assert (s.index_dir, s.top_k, s.min_score, s.embedding_model) == (tmp_path, 8, 0.25, "fake")
+
+
+def test_replace_ignores_unset_flags() -> None:
+    assert Settings().replace(top_k=None, chunk_size=100).chunk_size == 100
+    assert Settings().replace(top_k=None).top_k == 5
+
+
+def test_bad_env_value_names_variable_and_fix() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"NEWSRAG_TOP_K": "many"})
+    assert str(err.value) == (
+        "NEWSRAG_TOP_K='many' is not a whole number — set it to a whole number or unset it."
+    )
+
+
+def test_overlap_must_be_smaller_than_size() -> None:
+    with pytest.raises(
+        ConfigError, match="chunk_overlap=50 must be at least 0 and smaller than chunk_size=40"
+    ):
+        Settings(chunk_size=40, chunk_overlap=50)
+
+
+def test_relative_index_dir_is_made_absolute_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings(index_dir=Path("idx")).index_dir == tmp_path / "idx"

@@ -1,0 +1,180 @@
+"""NewsIndex over a real embedded Chroma, with the fake embedder (fast) — and the real model."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index import Article, NewsIndex, Settings
+from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
+from index.store import open_client
+from tests.conftest import SAMPLE_CORPUS
+
+
+def test_ingest_then_reingest_writes_nothing(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    first = fake_index.ingest_articles(tiny_corpus)
+    assert (len(first.added), len(first.updated), len(first.unchanged)) == (12, 0, 0)
+    counts = fake_index.store.counts()
+    again = fake_index.ingest_articles(tiny_corpus)
+    assert (len(again.added), len(again.updated), len(again.unchanged)) == (0, 0, 12)
+    assert again.chunks_written == 0
+    assert fake_index.store.counts() == counts == (12, first.chunks_written)
+
+
+def test_changed_article_replaces_its_chunks(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    long_text = " ".join(["The derby went to extra time."] * 30)
+    changed = replace(tiny_corpus[4], text=long_text)
+    report = fake_index.ingest_articles([changed])
+    assert report.updated == ("derby",) and report.added == ()
+    derby = fake_index.store.chunks.get(where={"article_id": "derby"}, include=["documents"])
+    assert len(derby["ids"]) == report.chunks_written > 1
+    assert all("extra time" in d for d in derby["documents"] or [])
+    assert fake_index.article("derby").text == long_text
+
+
+def test_search_returns_scored_hits_with_metadata(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    hits = fake_index.search("lottery jackpot syndicate", k=3)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].chunk.article_id == "lottery"
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    top = hits[0].chunk
+    assert (top.title, top.source, top.published) == (
+        "Factory syndicate wins record lottery jackpot",
+        "Test Wire",
+        "2026-01-14",
+    )
+    assert fake_index.article("lottery").text[top.start : top.end] == top.text
+
+
+def test_delete_list_and_stats(fake_index: NewsIndex, tiny_corpus: list[Article]) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    fake_index.delete("floods")
+    ids = {a.id for a in fake_index.articles()}
+    assert "floods" not in ids and len(ids) == 11
+    assert fake_index.store.chunks.get(where={"article_id": "floods"})["ids"] == []
+    stats = fake_index.stats()
+    assert (stats.articles, stats.embedding_model, stats.embedding_dimension) == (11, "fake:64", 64)
+    assert stats.sources == {"Test Wire": 11}
+    with pytest.raises(ArticleNotFoundError) as err:
+        fake_index.delete("floods")
+    assert str(err.value) == (
+        f"No article with id 'floods' in {fake_index.store.location} — see "
+        f"'newsrag list --index {fake_index.store.location}' for the ids."
+    )
+
+
+def test_duplicate_ids_in_one_ingest_are_reported(fake_index: NewsIndex, tmp_path: Path) -> None:
+    f = tmp_path / "d.jsonl"
+    f.write_text(
+        '{"id": "x", "title": "A", "text": "One."}\n{"id": "x", "title": "B", "text": "Two."}\n'
+    )
+    report = fake_index.ingest([f])
+    assert report.added == ("x",)
+    assert [str(p) for p in report.skipped] == [
+        f"{f}:2: duplicate article id 'x' (first seen at {f}:1); skipped — give every article a "
+        "unique id"
+    ]
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError) as err:
+        NewsIndex.open(tmp_path / "none", settings=Settings(embedding_model="fake"))
+    assert str(err.value) == (
+        f"No index at {tmp_path / 'none'} — run 'newsrag ingest PATH "
+        f"--index {tmp_path / 'none'}' first."
+    )
+
+
+def test_model_mismatch_names_both_models_and_the_rebuild(
+    fake_index: NewsIndex, tiny_corpus: list[Article], fake_settings: Settings
+) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    loc = fake_settings.index_dir
+    with pytest.raises(IndexMismatchError) as err:
+        NewsIndex.open(settings=fake_settings.replace(embedding_model="fake:32"))
+    assert str(err.value) == (
+        f"The index at {loc} was built with embedding model 'fake:64', but 'fake:32' is "
+        "configured. Use --embedding-model 'fake:64' (or NEWSRAG_EMBEDDING_MODEL), or rebuild "
+        f"the index with the new model: newsrag ingest PATH --index {loc} --rebuild "
+        "--embedding-model 'fake:32'"
+    )
+
+
+def test_chunk_settings_mismatch_only_matters_when_writing(
+    fake_index: NewsIndex, tiny_corpus: list[Article], fake_settings: Settings
+) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    other = fake_settings.replace(chunk_size=99)
+    assert NewsIndex.open(settings=other).stats().chunk_size == 40  # reading is fine
+    with pytest.raises(IndexMismatchError, match="chunk size 40 and overlap 10, but 99/10"):
+        NewsIndex.open(settings=other, create=True)
+
+
+def test_drop_removes_only_newsrag_collections(
+    fake_index: NewsIndex, tiny_corpus: list[Article], fake_settings: Settings
+) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    assert NewsIndex.drop(fake_settings.index_dir) is True
+    names = {c.name for c in open_client(fake_settings.index_dir, create=False).list_collections()}
+    assert names == set()
+    assert NewsIndex.drop(fake_settings.index_dir) is False
+
+
+def test_article_counts_only_when_all_chunks_are_written(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    """Chunks left by an interrupted ingest (no article record) are replaced on the next run."""
+    article = tiny_corpus[0]
+    chunks = fake_index.chunker.chunk(article)
+    stale = replace(chunks[0], id=f"{article.id}:stale", text="stale words")
+    vec = fake_index.embedder.embed_documents([stale.text])
+    fake_index.store.chunks.upsert(
+        ids=[stale.id],
+        embeddings=vec,
+        documents=[stale.text],
+        metadatas=[{"article_id": article.id, "start": 0, "end": 5}],
+    )
+    assert fake_index.store.stored_hashes([article.id]) == {}
+    report = fake_index.ingest_articles([article])
+    assert report.added == (article.id,)
+    got = fake_index.store.chunks.get(where={"article_id": article.id})
+    assert sorted(got["ids"]) == sorted(c.id for c in chunks)
+
+
+@pytest.mark.integration
+def test_real_model_index_of_sample_corpus(sample_index: NewsIndex) -> None:
+    stats = sample_index.stats()
+    assert stats.embedding_model == "all-MiniLM-L6-v2" and stats.embedding_dimension == 384
+    assert stats.articles >= 12
+    meta = sample_index.store.chunks.metadata or {}
+    assert (meta["embedding_model"], meta["chunk_size"], meta["chunk_overlap"]) == (
+        "all-MiniLM-L6-v2",
+        160,
+        30,
+    )
+    hits = sample_index.search("lottery jackpot shared by factory workers", k=3)
+    assert "lotto" in hits[0].chunk.title.lower()
+    assert all(h.score > 0.2 for h in hits[:1])
+
+
+@pytest.mark.integration
+def test_real_model_reingest_is_idempotent(tmp_path: Path, real_embedder: object) -> None:
+    index = NewsIndex.open(
+        tmp_path / "idx",
+        settings=Settings(),
+        embedder=real_embedder,  # type: ignore[arg-type]
+        create=True,
+    )
+    first = index.ingest([SAMPLE_CORPUS])
+    counts = index.store.counts()
+    second = index.ingest([SAMPLE_CORPUS])
+    assert len(second.unchanged) == len(first.added) and second.chunks_written == 0
+    assert index.store.counts() == counts
