@@ -3,13 +3,21 @@ each followed by the ``[n]`` of the passage it came from; a refusal when nothing
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.questions import (
+    answer_kind,
+    content_words,
+    fold,
+    holds_fact,
+    holds_kind,
+    mentions,
+    question_entities,
+    required_fact,
+)
 from assistant.records import Answer, Citation
 from index.chunking import sentence_spans
 from index.embeddings import Embedder
@@ -19,46 +27,7 @@ REFUSAL = "I could not find an answer to that in the indexed articles."
 MAX_SENTENCES = 4
 MIN_SENTENCE_WORDS = 5
 REDUNDANT_COSINE = 0.9
-
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")  # words, with straight or curly apostrophes
-STOPWORDS = frozenset(
-    """
-a about above after again against all am an and any are as at be because been before being below
-between both but by can could did do does doing down during each few for from further had has have
-having he her here hers herself him himself his how i if in into is it its itself just me more most
-my myself no nor not now of off on once only or other our ours out over own same she should so some
-such than that the their theirs them then there these they this those through to too under until
-up very was we were what when where which while who whom why will with would you your yours say
-said says tell told according week weeks month year years today yesterday new many much one two
-""".split()
-)
-# Capitalised words that name no entity the passages must contain.
-NOT_ENTITIES = STOPWORDS | frozenset(
-    """
-january february march april may june july august september october november december monday
-tuesday wednesday thursday friday saturday sunday mr mrs ms dr
-""".split()
-)
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents, so "Nicolás" matches "Nicolas"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in (fold(m) for m in _WORD.findall(text)) if w not in STOPWORDS and len(w) > 1}
-
-
-def question_entities(question: str) -> set[str]:
-    """Capitalised words after the first word, and numbers: names the passages must mention."""
-    words = _WORD.findall(question)
-    return {
-        fold(w)
-        for w in words[1:]
-        if (w[0].isupper() or w[0].isdigit()) and fold(w) not in NOT_ENTITIES
-    }
+KEEP_RATIO = 0.6  # a sentence joins the answer if it scores at least this share of the best
 
 
 @dataclass(frozen=True)
@@ -86,7 +55,8 @@ class ExtractiveAnswerer:
         if not self.supported(question, hits):
             return Answer(question, REFUSAL, True, (), tuple(hits))
         sentences = _sentences(hits)
-        if not sentences:
+        fact = required_fact(question)
+        if not sentences or (fact and not any(holds_fact(s.text, fact) for s in sentences)):
             return Answer(question, REFUSAL, True, (), tuple(hits))
         vectors = self.embedder.embed_documents([s.text for s in sentences])
         scores = self._scores(question, sentences, vectors)
@@ -97,12 +67,14 @@ class ExtractiveAnswerer:
         """Whether the passages can answer: close enough, and mentioning every name asked about."""
         if not hits or hits[0].score < self.min_score:
             return False
-        text = fold(" ".join(h.chunk.text for h in hits))
-        return all(entity in text for entity in question_entities(question))
+        text = fold(" ".join(f"{h.chunk.title}\n{h.chunk.text}" for h in hits))
+        return all(mentions(text, entity) for entity in question_entities(question))
 
     def _scores(
         self, question: str, sentences: Sequence[Sentence], vectors: np.ndarray
     ) -> np.ndarray:
+        """Similarity to the question, passage score, shared words, names asked about, and
+        whether the sentence holds the kind of answer asked for (a number for "how many")."""
         cosine = vectors @ self.embedder.embed_query(question)
         terms = content_words(question)
         overlap = np.array(
@@ -111,15 +83,14 @@ class ExtractiveAnswerer:
         passage = np.array([s.hit.score for s in sentences])
         # "What did Rutte say ..." is answered from passages about Rutte, not near-misses.
         entities = question_entities(question)
-        named = np.array(
-            [
-                sum(e in fold(s.hit.chunk.text) for e in entities) / len(entities)
-                if entities
-                else 1.0
-                for s in sentences
-            ]
-        )
-        return 0.55 * cosine + 0.25 * passage + 0.20 * overlap + 0.20 * (named - 1.0)
+        named = np.array([_share_named(s.hit, entities) for s in sentences])
+        kind = answer_kind(question)
+        typed = np.array([holds_kind(s.text, kind, question) for s in sentences], dtype=float)
+        scores = 0.55 * cosine + 0.25 * passage + 0.20 * overlap + 0.20 * (named - 1.0)
+        scores += 0.10 * typed
+        if named.max() == 1.0:  # passages about everyone asked about exist: use only those
+            scores[named < 1.0] = -np.inf
+        return scores
 
     def _select(
         self, sentences: Sequence[Sentence], vectors: np.ndarray, scores: np.ndarray
@@ -129,7 +100,7 @@ class ExtractiveAnswerer:
         words = 0
         best = float(scores.max())
         for i in np.argsort(-scores):
-            if len(chosen) >= MAX_SENTENCES or (chosen and scores[i] < 0.75 * best):
+            if len(chosen) >= MAX_SENTENCES or (chosen and scores[i] < KEEP_RATIO * best):
                 break
             if any(float(vectors[i] @ vectors[j]) > REDUNDANT_COSINE for j in chosen):
                 continue
@@ -139,6 +110,13 @@ class ExtractiveAnswerer:
             chosen.append(int(i))
             words += length
         return [sentences[i] for i in chosen]
+
+
+def _share_named(hit: Hit, entities: set[str]) -> float:
+    if not entities:
+        return 1.0
+    text = fold(f"{hit.chunk.title}\n{hit.chunk.text}")
+    return sum(mentions(text, e) for e in entities) / len(entities)
 
 
 def _sentences(hits: Sequence[Hit]) -> list[Sentence]:

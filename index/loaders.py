@@ -16,6 +16,7 @@ from typing import Any
 import frontmatter
 import trafilatura
 import yaml
+from trafilatura.settings import Document
 
 from index.errors import IngestError
 from index.metadata import article_from_record, clean_text, parse_date, stable_id
@@ -210,9 +211,11 @@ def _load_text(path: Path, text: str) -> Iterator[Article | Problem]:
 def _load_html(path: Path, html: str) -> Article | Problem:
     name = str(path)
     doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
+        html, with_metadata=True, include_comments=False, include_tables=False
     )
-    meta: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    meta: dict[str, Any] = {}
+    if isinstance(doc, Document):
+        meta = doc.as_dict()
     title = str(meta.get("title") or "").strip()
     text = clean_text(str(meta.get("text") or ""))
     if title and text.startswith(title + "\n"):  # the extractor repeats the headline

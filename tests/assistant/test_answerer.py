@@ -2,7 +2,7 @@
 
 import re
 
-from assistant.answerer import REFUSAL, ExtractiveAnswerer, question_entities
+from assistant.answerer import REFUSAL, ExtractiveAnswerer
 from index.embeddings import FakeEmbedder
 from index.records import Chunk, Hit
 
@@ -82,14 +82,6 @@ def test_refuses_when_a_named_entity_is_in_no_passage() -> None:
 
 def test_refuses_without_hits() -> None:
     assert answerer().answer("Anything?", []).refused
-
-
-def test_question_entities_skip_question_words_and_months() -> None:
-    assert question_entities("What did Nicolás Maduro say in January about Iran?") == {
-        "nicolas",
-        "maduro",
-        "iran",
-    }
 
 
 def test_offsets_point_into_the_article() -> None:

@@ -1,0 +1,146 @@
+"""Reading a question offline: its content words, the names it asks about, and the kind of
+answer it wants (a number, a date, a person or place)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+AnswerKind = Literal["number", "date", "name"]
+
+WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")  # words, with straight or curly apostrophes
+STOPWORDS = frozenset(
+    """
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not now of off on once only or other our ours out over own same she should so some
+such than that the their theirs them then there these they this those through to too under until
+up very was we were what when where which while who whom why will with would you your yours say
+said says tell told according week weeks month year years today yesterday new many much one two
+""".split()
+)
+MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()
+)
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+# Capitalised words that name nothing the passages must contain.
+NOT_ENTITIES = STOPWORDS | MONTHS | WEEKDAYS | frozenset("mr mrs ms dr".split())
+NUMBER_WORDS = frozenset(
+    """
+one two three four five six seven eight nine ten eleven twelve thirteen fifteen twenty thirty
+forty fifty sixty hundred thousand million billion trillion dozen dozens half percent per cent
+""".split()
+)
+_NUMBER_Q = re.compile(
+    r"^\s*(how (many|much|long|far|old|big|large|high|often)|what (share|percentage|"
+    r"proportion|percent|level|rate|number|amount|price|sum|figure))\b",
+    re.IGNORECASE,
+)
+_DATE_Q = re.compile(
+    r"^\s*(when|(on |in )?what (date|day|year|month|time)|which (date|day|year))", re.IGNORECASE
+)
+_NAME_Q = re.compile(
+    r"^\s*(who|whom|where|which (person|scientist|player|company|country|city|"
+    r"team|party|minister|leader|official))\b",
+    re.IGNORECASE,
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents, so "Nicolás" matches "Nicolas"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _stem(word: str) -> str:
+    """Possessives and plurals off: "Norvik's" -> "norvik", "MEPs" -> "mep"."""
+    word = re.sub(r"['\u2019]s$", "", fold(word))
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed words that carry meaning (no stopwords)."""
+    words = (_stem(m) for m in WORD.findall(text) if fold(m) not in STOPWORDS)
+    return {w for w in words if w not in STOPWORDS and len(w) > 1}
+
+
+def question_entities(question: str) -> set[str]:
+    """Capitalised words after the first: the names a supporting passage must mention.
+
+    Acronyms are left out: articles often spell them out ("GDP", "gross domestic product").
+    """
+    words = WORD.findall(question)[1:]
+    return {
+        _stem(w)
+        for w in words
+        if w[0].isupper()
+        and _stem(w).upper() != re.sub(r"['\u2019]?s$", "", w)
+        and fold(w) not in NOT_ENTITIES
+        and len(_stem(w)) > 1
+    }
+
+
+def mentions(text: str, entity: str) -> bool:
+    """Whether folded ``text`` mentions ``entity`` (a stem) as the start of a word."""
+    return re.search(r"(?<![^\W_])" + re.escape(entity), text) is not None
+
+
+def answer_kind(question: str) -> AnswerKind | None:
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    if _NAME_Q.search(question):
+        return "name"
+    return None
+
+
+def holds_kind(sentence: str, kind: AnswerKind | None, question: str) -> bool:
+    """Whether ``sentence`` contains the kind of thing ``question`` asks for."""
+    if kind is None:
+        return False
+    words = [fold(w) for w in WORD.findall(sentence)]
+    if kind == "number":
+        return any(w[0].isdigit() or w in NUMBER_WORDS for w in words)
+    if kind == "date":
+        return any(w in MONTHS or w in WEEKDAYS or re.fullmatch(r"(19|20)\d\d", w) for w in words)
+    asked = content_words(question)
+    raw = WORD.findall(sentence)[1:]
+    return any(
+        w[0].isupper() and _stem(w) not in asked and fold(w) not in NOT_ENTITIES for w in raw
+    )
+
+
+_HOW_MANY = re.compile(r"^\s*how many ([^\W_]+)", re.IGNORECASE)
+_HOW_MUCH_MONEY = re.compile(
+    r"^\s*how much\b.*\b(money|cost|costs|pay|paid|spend|spent|invest|invested|raise|raised|"
+    r"worth|price|charge|fund|funding)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$\u20ac\u00a3\u00a5]|\b(pounds?|euros?|dollars?|crowns?|kron[ae]r?|yen|"
+    r"francs?|pence|cents?|rupees?|yuan)\b",
+    re.IGNORECASE,
+)
+
+
+def required_fact(question: str) -> str | None:
+    """What a sentence must hold to answer a quantity question, or None when anything may.
+
+    "How many turbines ...?" needs a number in a sentence that names turbines; "How much did it
+    cost?" needs an amount of money. Without one, the passages do not hold the answer.
+    """
+    if _HOW_MUCH_MONEY.search(question):
+        return "money"
+    match = _HOW_MANY.search(question)
+    return f"count:{_stem(match.group(1))}" if match else None
+
+
+def holds_fact(sentence: str, fact: str) -> bool:
+    """Whether ``sentence`` holds the fact that :func:`required_fact` named."""
+    if fact == "money":
+        return _MONEY.search(sentence) is not None
+    noun = fact.removeprefix("count:")
+    return holds_kind(sentence, "number", "") and noun in content_words(sentence)

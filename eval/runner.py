@@ -1,0 +1,174 @@
+"""The eval runner: ask every question once, score retrieval and answer from the same passages,
+and summarise into an :class:`EvalReport`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from assistant.records import Answer
+from eval.metrics import (
+    RANK_DEPTH,
+    answer_hit,
+    chosen_choice,
+    citation_valid,
+    first_relevant_rank,
+    hit_at,
+    mean,
+    mrr_at,
+    percentile,
+    same_choice,
+    word_count,
+)
+from eval.qa import QAItem
+from eval.report import EvalReport, QuestionResult, format_table, write_report
+from index.config import Settings
+from index.errors import ArticleNotFoundError, ConfigError
+from index.records import Article, Hit
+
+__all__ = ["EvalReport", "QuestionResult", "format_table", "run_eval", "write_report"]
+
+Progress = Callable[[int], None]
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class ArticleSource(Protocol):
+    """What the runner needs of an index: full articles, and the model that embedded them."""
+
+    @property
+    def embedder(self) -> Named: ...
+
+    def article(self, article_id: str) -> Article: ...
+
+
+class Evaluable(Protocol):
+    """What the runner needs of an assistant (``assistant.Assistant`` fits; tests use fakes)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def index(self) -> ArticleSource: ...
+
+    def retrieve(self, query: str, k: int | None = None) -> list[Hit]: ...
+
+    def answer_from(self, question: str, hits: Sequence[Hit]) -> Answer: ...
+
+
+class ArticleTexts:
+    """Article texts fetched from the index once each; None for an id the index lacks."""
+
+    def __init__(self, index: ArticleSource) -> None:
+        self._index = index
+        self._texts: dict[str, str | None] = {}
+
+    def get(self, article_id: str) -> str | None:
+        if article_id not in self._texts:
+            try:
+                self._texts[article_id] = self._index.article(article_id).text
+            except ArticleNotFoundError:
+                self._texts[article_id] = None  # a citation of a missing article is invalid
+        return self._texts[article_id]
+
+
+def run_eval(
+    assistant: Evaluable,
+    items: Sequence[QAItem],
+    k: int | None = None,
+    progress: Callable[[int], Progress] | None = None,
+) -> EvalReport:
+    """Score ``assistant`` on ``items``.
+
+    Each question is retrieved once, ``max(10, k)`` deep, for the retrieval metrics, and answered
+    from the first ``k`` of those passages (default ``settings.top_k``), so both are scored on
+    one run of the chain; the time of both is the question's latency. ``progress(total)``
+    returns a callback that is told how many questions each step finished.
+    """
+    k = assistant.settings.top_k if k is None else k
+    if k < 1:
+        raise ConfigError(f"k={k} passages cannot answer a question — use k of at least 1.")
+    advance = progress(len(items)) if progress else None
+    texts = ArticleTexts(assistant.index)
+    results = []
+    for item in items:
+        results.append(score_question(assistant, item, k, texts))
+        if advance:
+            advance(1)
+    return summarize(results, k, str(assistant.settings.index_dir), assistant.index.embedder.name)
+
+
+def score_question(
+    assistant: Evaluable, item: QAItem, k: int, texts: ArticleTexts
+) -> QuestionResult:
+    """Retrieve, answer and score one question; citations are checked against ``texts``."""
+    started = time.perf_counter()
+    hits = assistant.retrieve(item.question, max(RANK_DEPTH, k))
+    answer = assistant.answer_from(item.question, hits[:k])
+    ms = (time.perf_counter() - started) * 1000
+    scored = item.answerable and bool(item.gold or item.evidence)
+    chosen = chosen_choice(answer.answer, item.choices, answer.refused) if item.choices else None
+    return QuestionResult(
+        item=item,
+        answer=answer,
+        ms=ms,
+        first_relevant_rank=(
+            first_relevant_rank([h.chunk.text for h in hits], item) if scored else None
+        ),
+        answer_hit=answer_hit(answer.answer, item, answer.refused) if scored else None,
+        chosen_choice=chosen,
+        correct_choice=same_choice(chosen, item.correct_choice) if item.choices else None,
+        invalid_citations=tuple(
+            c.n for c in answer.citations if not citation_valid(c, texts.get(c.article_id) or "")
+        ),
+    )
+
+
+def summarize(
+    results: Sequence[QuestionResult], k: int, index: str, embedding_model: str
+) -> EvalReport:
+    """The report over ``results``: each metric averaged over the questions it applies to."""
+    scored = [r for r in results if r.answer_hit is not None]
+    ranks = [r.first_relevant_rank for r in scored]
+    answerable = [r for r in results if r.item.answerable]
+    unanswerable = [r for r in results if not r.item.answerable]
+    with_choices = [r for r in results if r.correct_choice is not None]
+    n_citations = sum(len(r.answer.citations) for r in results)
+    n_invalid = sum(len(r.invalid_citations) for r in results)
+    latencies = [r.ms for r in results]
+    return EvalReport(
+        n=len(results),
+        n_answerable=len(answerable),
+        n_unanswerable=len(unanswerable),
+        n_with_choices=len(with_choices),
+        k=k,
+        index=index,
+        embedding_model=embedding_model,
+        hit_at_1=_round(hit_at(ranks, 1)),
+        hit_at_5=_round(hit_at(ranks, 5)),
+        hit_at_10=_round(hit_at(ranks, 10)),
+        mrr_at_10=_round(mrr_at(ranks, 10)),
+        answer_recall=_round(_share([bool(r.answer_hit) for r in scored])),
+        choice_accuracy=_round(_share([bool(r.correct_choice) for r in with_choices])),
+        refusal_accuracy=_round(_share([r.answer.refused for r in unanswerable])),
+        false_refusal_rate=_round(_share([r.answer.refused for r in answerable])),
+        citation_validity=_round((n_citations - n_invalid) / n_citations if n_citations else None),
+        mean_answer_words=_round(
+            mean([word_count(r.answer.answer) for r in results if not r.answer.refused])
+        ),
+        p50_ms=_round(percentile(latencies, 50), 1),
+        p95_ms=_round(percentile(latencies, 95), 1),
+        results=tuple(results),
+    )
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)

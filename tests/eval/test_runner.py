@@ -1,0 +1,388 @@
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.records import Answer, Citation
+from eval import EvalReport, format_table, run_eval
+from eval import runner as runner_module
+from eval.qa import QAItem
+from eval.runner import write_report
+from index.config import Settings
+from index.errors import ArticleNotFoundError, ConfigError
+from index.records import Article, Chunk, Hit
+
+REFUSAL = "I could not find an answer to that in the indexed articles."
+
+NATO = Article(
+    "nato",
+    "Rutte warns MEPs",
+    "Rutte said Russia remains the most significant threat facing the alliance. "
+    "Turning to the Middle East, Rutte called the situation in Iran repellent.",
+)
+LOTTO = Article(
+    "lotto",
+    "Syndicate wins jackpot",
+    "Ticket sales rose as the jackpot rolled over eleven times. "
+    "A syndicate of nurses won the draw.",
+)
+NORVIK = Article("norvik", "Norvik plant", "Norvik will build a chip plant in Eskerhavn.")
+FILLER = Article("filler", "Weather", " ".join(f"Day {i} was mild." for i in range(10)))
+
+
+def chunk(article: Article, sentence: str, shift: int = 0) -> Chunk:
+    """The chunk of ``article`` holding ``sentence``; ``shift`` breaks its offsets on purpose."""
+    start = article.text.index(sentence) + shift
+    return Chunk(
+        f"{article.id}:{start}",
+        article.id,
+        0,
+        start,
+        start + len(sentence),
+        sentence,
+        article.title,
+    )
+
+
+RUSSIA = chunk(NATO, "Rutte said Russia remains the most significant threat facing the alliance.")
+IRAN = chunk(NATO, "Turning to the Middle East, Rutte called the situation in Iran repellent.")
+ELEVEN = chunk(LOTTO, "Ticket sales rose as the jackpot rolled over eleven times.")
+SYNDICATE_BAD = chunk(LOTTO, "A syndicate of nurses won the draw.", shift=1)
+PLANT = chunk(NORVIK, "Norvik will build a chip plant in Eskerhavn.")
+FILLERS = [chunk(FILLER, f"Day {i} was mild.") for i in range(10)]
+
+
+def ranking(relevant: Chunk, rank: int, first: Chunk | None = None) -> list[Chunk]:
+    """Ten fillers with ``relevant`` at 1-based ``rank`` and optionally ``first`` at rank 1."""
+    chunks = FILLERS[:9] if first is None else [first, *FILLERS[:9]]
+    chunks.insert(rank - 1, relevant)
+    return chunks
+
+
+@dataclass(frozen=True)
+class Script:
+    """What the fake returns for one question: its passages, best first, and its answer
+    (None refuses) citing ``cite`` (0-based positions among the passages it was given)."""
+
+    passages: list[Chunk]
+    answer: str | None
+    cite: tuple[int, ...] = ()
+
+
+class FakeIndex:
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self.articles = {a.id: a for a in articles}
+        self.embedder = SimpleNamespace(name="fake-embedder-8")
+        self.fetched: Counter[str] = Counter()
+
+    def article(self, article_id: str) -> Article:
+        self.fetched[article_id] += 1
+        if article_id not in self.articles:
+            raise ArticleNotFoundError(f"No article with id {article_id!r}")
+        return self.articles[article_id]
+
+
+class FakeAssistant:
+    """Retrieves and answers from a script, recording how it was called."""
+
+    def __init__(
+        self,
+        scripts: dict[str, Script],
+        top_k: int = 2,
+        articles: Sequence[Article] = (NATO, LOTTO, NORVIK, FILLER),
+    ) -> None:
+        self.settings = Settings(index_dir=Path("/tmp/fake-idx"), top_k=top_k)
+        self.index = FakeIndex(articles)
+        self.scripts = scripts
+        self.retrieve_k: list[int | None] = []
+        self.answered_from: list[int] = []
+
+    def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
+        self.retrieve_k.append(k)
+        passages = self.scripts[query].passages[:k]
+        return [Hit(c, 0.9 - rank / 100, rank) for rank, c in enumerate(passages, start=1)]
+
+    def answer_from(self, question: str, hits: Sequence[Hit]) -> Answer:
+        self.answered_from.append(len(hits))
+        script = self.scripts[question]
+        if script.answer is None:
+            return Answer(question, REFUSAL, True)
+        citations = tuple(Citation.from_hit(n, hits[i]) for n, i in enumerate(script.cite, 1))
+        return Answer(question, script.answer, False, citations)
+
+
+class FakeClock:
+    """perf_counter for the runner: each question takes 10 ms more than the one before."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def perf_counter(self) -> float:
+        self.calls += 1
+        question, is_end = divmod(self.calls - 1, 2)
+        return 100.0 + question + (0.010 * (question + 1) if is_end else 0.0)
+
+
+ITEMS = [
+    QAItem(
+        "q1",
+        "Who threatens NATO most?",
+        answer="Russia",
+        choices=("Russia", "China", "Iran"),
+        evidence=("Russia remains the most significant threat",),
+    ),
+    QAItem(
+        "q2",
+        "How did Rutte describe Iran?",
+        answer="repellent",
+        choices=("repellent", "encouraging"),
+    ),
+    QAItem(
+        "q3",
+        "How often did the jackpot roll over?",
+        answer="eleven times",
+        evidence=("rolled over eleven times",),
+    ),
+    QAItem("q4", "What did Rutte say about Taiwan?", answerable=False),
+    QAItem("q5", "How much did Norvik\u2019s plant cost?", answerable=False),
+]
+SCRIPTS = {
+    # evidence at rank 2; answered right, naming Russia twice and China once
+    "Who threatens NATO most?": Script(
+        ranking(RUSSIA, 2),
+        "Russia, not China: Rutte said Russia remains the most "
+        "significant threat facing the alliance [1].",
+        cite=(1,),
+    ),
+    # gold answer at rank 1, but the answerer refuses
+    "How did Rutte describe Iran?": Script(ranking(IRAN, 1), None),
+    # evidence at rank 7 of 11; the answer misses it and cites a passage with broken offsets
+    "How often did the jackpot roll over?": Script(
+        ranking(ELEVEN, 7, first=SYNDICATE_BAD),
+        "A syndicate of nurses won the draw [1][2].",
+        cite=(0, 1),
+    ),
+    # unanswerable and refused
+    "What did Rutte say about Taiwan?": Script(ranking(IRAN, 1), None),
+    # unanswerable but answered anyway
+    "How much did Norvik\u2019s plant cost?": Script(
+        ranking(PLANT, 1), "Norvik will build a chip plant in Eskerhavn [1].", cite=(0,)
+    ),
+}
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(runner_module, "time", fake)
+    return fake
+
+
+@pytest.fixture
+def report(clock: FakeClock) -> EvalReport:
+    return run_eval(FakeAssistant(SCRIPTS), ITEMS)
+
+
+def test_counts_and_settings(report: EvalReport) -> None:
+    data = report.to_dict()
+
+    assert (data["n"], data["n_answerable"], data["n_unanswerable"], data["n_with_choices"]) == (
+        5,
+        3,
+        2,
+        2,
+    )
+    assert (data["k"], data["index"], data["embedding_model"]) == (
+        2,
+        "/tmp/fake-idx",
+        "fake-embedder-8",
+    )
+
+
+def test_retrieval_metrics_cover_answerable_questions_with_gold(report: EvalReport) -> None:
+    data = report.to_dict()
+
+    assert [r["first_relevant_rank"] for r in data["results"]] == [2, 1, 7, None, None]
+    assert data["hit@1"] == 0.3333  # ranks 2, 1, 7
+    assert data["hit@5"] == 0.6667
+    assert data["hit@10"] == 1.0
+    assert data["mrr@10"] == round((1 / 2 + 1 + 1 / 7) / 3, 4) == 0.5476
+
+
+def test_answer_choice_and_refusal_metrics(report: EvalReport) -> None:
+    data = report.to_dict()
+    results = {r["id"]: r for r in data["results"]}
+
+    assert [results[q]["answer_hit"] for q in ("q1", "q2", "q3", "q4")] == [
+        True,
+        False,
+        False,
+        None,
+    ]
+    assert data["answer_recall"] == 0.3333
+    assert (results["q1"]["chosen_choice"], results["q1"]["correct_choice"]) == ("Russia", True)
+    assert (results["q2"]["chosen_choice"], results["q2"]["correct_choice"]) == (None, False)
+    assert results["q3"]["correct_choice"] is None
+    assert data["choice_accuracy"] == 0.5  # the refusal of q2 counts as wrong
+    assert data["refusal_accuracy"] == 0.5  # q4 refused, q5 answered
+    assert data["false_refusal_rate"] == 0.3333  # q2 of q1-q3
+
+
+def test_citation_validity_checks_every_citation_and_fetches_articles_once(
+    clock: FakeClock,
+) -> None:
+    assistant = FakeAssistant(SCRIPTS)
+
+    data = run_eval(assistant, ITEMS).to_dict()
+
+    assert [r["invalid_citations"] for r in data["results"]] == [[], [], [1], [], []]
+    assert data["citation_validity"] == 0.75  # 4 citations, the shifted one is invalid
+    assert assistant.index.fetched == Counter({"nato": 1, "lotto": 1, "filler": 1, "norvik": 1})
+
+
+def test_a_citation_of_a_missing_article_is_invalid(clock: FakeClock) -> None:
+    assistant = FakeAssistant(SCRIPTS, articles=(LOTTO, FILLER))
+
+    data = run_eval(assistant, ITEMS).to_dict()
+
+    assert data["citation_validity"] == 0.25
+    assert [r["invalid_citations"] for r in data["results"]] == [[1], [], [1], [], [1]]
+
+
+def test_answer_words_and_latency(report: EvalReport) -> None:
+    data = report.to_dict()
+
+    assert data["mean_answer_words"] == round((14 + 7 + 8) / 3, 4) == 9.6667
+    assert [r["ms"] for r in data["results"]] == [10.0, 20.0, 30.0, 40.0, 50.0]
+    assert (data["p50_ms"], data["p95_ms"]) == (30.0, 48.0)
+
+
+def test_results_carry_the_answer_json(report: EvalReport) -> None:
+    first = report.to_dict()["results"][0]
+
+    assert first["id"] == "q1"
+    assert first["question"] == "Who threatens NATO most?"
+    assert first["answer"].startswith("Russia, not China")
+    assert first["refused"] is False
+    assert first["answerable"] is True
+    assert first["citations"] == [Citation.from_hit(1, Hit(RUSSIA, 0.88, 2)).to_dict()]
+
+
+def test_retrieves_once_ten_deep_and_answers_from_top_k(clock: FakeClock) -> None:
+    assistant = FakeAssistant(SCRIPTS, top_k=3)
+    advanced: list[int] = []
+
+    def progress(total: int) -> runner_module.Progress:
+        advanced.append(total)
+        return advanced.append
+
+    data = run_eval(assistant, ITEMS, progress=progress).to_dict()
+
+    assert assistant.retrieve_k == [10] * 5
+    assert assistant.answered_from == [3] * 5
+    assert data["k"] == 3
+    assert advanced == [5, 1, 1, 1, 1, 1]
+
+
+def test_k_overrides_top_k_and_deepens_retrieval_past_ten(clock: FakeClock) -> None:
+    assistant = FakeAssistant(SCRIPTS)
+
+    run_eval(assistant, ITEMS[2:3], k=12)  # q3 has 11 passages
+
+    assert (assistant.retrieve_k, assistant.answered_from) == ([12], [11])
+
+
+def test_k_below_one_is_an_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        run_eval(FakeAssistant(SCRIPTS), ITEMS, k=0)
+
+    assert str(info.value) == "k=0 passages cannot answer a question — use k of at least 1."
+
+
+def test_metrics_with_nothing_to_average_are_null(clock: FakeClock) -> None:
+    only_unanswerable = [replace(ITEMS[3], choices=())]
+
+    data = run_eval(FakeAssistant(SCRIPTS), only_unanswerable).to_dict()
+
+    for key in (
+        "hit@1",
+        "hit@5",
+        "hit@10",
+        "mrr@10",
+        "answer_recall",
+        "choice_accuracy",
+        "false_refusal_rate",
+        "citation_validity",
+        "mean_answer_words",
+    ):
+        assert data[key] is None, key
+    assert data["refusal_accuracy"] == 1.0
+    assert run_eval(FakeAssistant(SCRIPTS), []).to_dict()["p50_ms"] is None
+
+
+def test_to_dict_has_every_documented_key(report: EvalReport) -> None:
+    data = report.to_dict()
+
+    assert set(data) == {
+        "n",
+        "n_answerable",
+        "n_unanswerable",
+        "n_with_choices",
+        "k",
+        "index",
+        "embedding_model",
+        "hit@1",
+        "hit@5",
+        "hit@10",
+        "mrr@10",
+        "answer_recall",
+        "choice_accuracy",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "citation_validity",
+        "mean_answer_words",
+        "p50_ms",
+        "p95_ms",
+        "results",
+    }
+    assert set(data["results"][0]) >= {
+        "id",
+        "question",
+        "answer",
+        "refused",
+        "citations",
+        "first_relevant_rank",
+        "answerable",
+        "chosen_choice",
+        "correct_choice",
+        "answer_hit",
+        "ms",
+    }
+
+
+def test_format_table_aligns_one_metric_per_line(report: EvalReport) -> None:
+    lines = format_table(report).splitlines()
+
+    assert lines[0] == "questions           5 (3 answerable, 2 unanswerable, 2 with choices)"
+    assert "hit@5               0.6667" in lines
+    assert "MRR@10              0.5476" in lines
+    assert "p95 latency (ms)    48.0" in lines
+    assert all(line[18:20] == "  " and line[20] != " " for line in lines)  # values in column 20
+
+
+def test_format_table_shows_null_metrics_as_na(clock: FakeClock) -> None:
+    table = format_table(run_eval(FakeAssistant(SCRIPTS), ITEMS[3:4]))
+
+    assert "hit@1               n/a" in table.splitlines()
+
+
+def test_write_report_writes_utf8_json(report: EvalReport, tmp_path: Path) -> None:
+    path = write_report(report, tmp_path / "out" / "report.json")
+
+    text = path.read_text(encoding="utf-8")
+    assert "Norvik\u2019s plant" in text
+    assert json.loads(text) == report.to_dict()

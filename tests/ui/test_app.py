@@ -1,0 +1,219 @@
+"""The chat app: its callbacks over a stand-in assistant, then the real app served over HTTP."""
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import re
+import socket
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from assistant import Answer, Assistant, Citation, NewsIndex, NewsragError
+from index.records import ArticleInfo, IndexStats
+from ui import build_app, launch
+
+RUTTE = "What did Rutte say about a European army?"
+
+
+class StubAssistant:
+    """Just what the app uses of an Assistant, answering from a fixed table."""
+
+    def __init__(self, answers: dict[str, Answer | NewsragError]) -> None:
+        self.answers = answers
+        self.asked: list[tuple[str, int | None]] = []
+        self.settings = SimpleNamespace(top_k=5)
+        stats = IndexStats(
+            articles=2,
+            chunks=5,
+            embedding_model="fake:64",
+            embedding_dimension=64,
+            chunk_size=160,
+            chunk_overlap=30,
+            index="/nowhere",
+            collection="newsrag",
+        )
+        infos = [
+            ArticleInfo("a", "Tram line opens", None, "2025-07-15", None, 2),
+            ArticleInfo("b", "River bursts its banks", None, "2025-05-09", None, 3),
+        ]
+        self.index = SimpleNamespace(stats=lambda: stats, articles=lambda: infos)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        self.asked.append((question, k))
+        result = self.answers[question]
+        if isinstance(result, NewsragError):
+            raise result
+        return result
+
+
+TRAM = Answer(
+    "When did the tram open?",
+    "It opened <b>today</b>. [1]",
+    False,
+    (
+        Citation(
+            1,
+            "a",
+            "Tram <i>line</i> opens",
+            "Gazette",
+            "2025-07-15",
+            "https://gazette.example/tram",
+            "It opened <b>today</b>.",
+            0,
+            23,
+        ),
+    ),
+)
+REFUSED = Answer("Who won the lottery?", "I could not find an answer.", True)
+
+
+def endpoint(demo: gr.Blocks, api_name: str) -> Callable[..., Any]:
+    return next(f.fn for f in demo.fns.values() if f.api_name == api_name)
+
+
+@pytest.fixture
+def stub() -> StubAssistant:
+    return StubAssistant(
+        {
+            TRAM.question: TRAM,
+            REFUSED.question: REFUSED,
+            "Broken?": NewsragError("No index at ./idx — run 'newsrag ingest PATH' first."),
+        }
+    )
+
+
+def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
+    chat = endpoint(build_app(stub), "chat")
+    earlier = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    box, history, sources = chat("  When did the tram open? ", earlier)
+    assert box == ""
+    assert history == [
+        *earlier,
+        {"role": "user", "content": "When did the tram open?"},
+        {"role": "assistant", "content": "It opened &lt;b&gt;today&lt;/b&gt;. [1]"},
+    ]
+    assert "Tram &lt;i&gt;line&lt;/i&gt; opens</a>" in sources
+    assert stub.asked == [("When did the tram open?", None)]
+
+
+def test_chat_marks_refusals_and_ignores_blank_messages(stub: StubAssistant) -> None:
+    chat = endpoint(build_app(stub), "chat")
+    _, history, sources = chat("Who won the lottery?", [])
+    assert history[-1]["content"] == "*No answer found.* I could not find an answer."
+    assert "No passages cited" in sources
+    assert chat("   ", history) == ("   ", history, gr.skip())
+    assert len(stub.asked) == 1
+
+
+def test_library_errors_become_gradio_errors(stub: StubAssistant) -> None:
+    demo = build_app(stub)
+    with pytest.raises(
+        gr.Error, match=re.escape("No index at ./idx — run 'newsrag ingest PATH' first.")
+    ):
+        endpoint(demo, "chat")("Broken?", [])
+    with pytest.raises(
+        gr.Error, match=re.escape("The question is empty — type a question about the news.")
+    ):
+        endpoint(demo, "ask")(" ")
+    with pytest.raises(
+        gr.Error, match=re.escape("k=0 is not a number of passages — use 1 or more.")
+    ):
+        endpoint(demo, "ask")("When did the tram open?", 0)
+
+
+def test_ask_endpoint_returns_answer_dict(stub: StubAssistant) -> None:
+    ask = endpoint(build_app(stub), "ask")
+    assert ask(TRAM.question) == TRAM.to_dict()
+    assert ask(TRAM.question, 2) == TRAM.to_dict()
+    assert stub.asked == [(TRAM.question, 5), (TRAM.question, 2)]
+
+
+def test_examples_default_to_newest_titles_or_callers_list(stub: StubAssistant) -> None:
+    def examples(demo: gr.Blocks) -> list[str]:
+        return [
+            row[0]
+            for b in demo.blocks.values()
+            if isinstance(b, gr.Dataset)
+            for row in b.raw_samples
+        ]
+
+    assert examples(build_app(stub)) == [
+        "What happened: Tram line opens?",
+        "What happened: River bursts its banks?",
+    ]
+    assert examples(build_app(stub, ["Q1?"])) == ["Q1?"]
+    assert examples(build_app(stub, [])) == []
+
+
+# --- the real thing: bundled model, real Chroma index, app served on a loopback port ----------
+# (Gradio's queue sets pandas options that pandas 3 deprecates: those warnings are filtered.)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(sample_index: NewsIndex) -> Iterator[str]:
+    """The app over the sample corpus (conftest's session index, built once with the real model
+    from ``sample_corpus/``), served on a free loopback port."""
+    demo = launch(Assistant(sample_index), port=free_port(), prevent_thread_lock=True, quiet=True)
+    assert demo.local_url
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(served: str) -> Any:
+    from gradio_client import Client
+
+    return Client(served, verbose=False)
+
+
+@pytest.mark.integration
+@pytest.mark.filterwarnings("ignore:::gradio.queueing")
+def test_ask_api_returns_cited_answer(client: Any) -> None:
+    result = client.predict(question=RUTTE, api_name="/ask")
+    assert isinstance(result, dict)
+    assert set(result) == {"question", "answer", "refused", "citations"}
+    assert result["question"] == RUTTE
+    assert result["refused"] is False
+    assert "[1]" in result["answer"]
+    numbers = {c["n"] for c in result["citations"]}
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", result["answer"])} <= numbers
+    assert any("command structures" in c["passage"] for c in result["citations"])
+
+
+@pytest.mark.integration
+@pytest.mark.filterwarnings("ignore:::gradio.queueing")
+def test_ask_api_takes_k(client: Any) -> None:
+    result = client.predict(question=RUTTE, k=1, api_name="/ask")
+    assert [c["n"] for c in result["citations"]] == [1]
+
+
+@pytest.mark.integration
+@pytest.mark.filterwarnings("ignore:::gradio.queueing")
+def test_chat_api_returns_history_with_citations(client: Any) -> None:
+    box, history, sources = client.predict(message=RUTTE, history=[], api_name="/chat")
+    assert box == ""
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert "[1]" in _text(history[1])
+    assert "command structures" in sources and 'class="source-passage"' in sources
+
+
+def _text(message: dict[str, Any]) -> str:
+    """A chat message's text, whether its content is a string or a list of text parts."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return " ".join(part.get("text", "") for part in content if isinstance(part, dict))

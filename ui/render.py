@@ -1,0 +1,122 @@
+"""Rendering for the chat page: answers as chat Markdown, citations as the Sources panel's HTML,
+index stats as the header. Every article-derived string is HTML-escaped here and nowhere else."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from assistant.records import Answer, Citation
+from index.records import ArticleInfo, IndexStats
+
+NO_ANSWER_NOTE = "*No answer found.*"
+SOURCES_PLACEHOLDER = (
+    '<p class="sources-empty">The passages cited by the last answer will appear here.</p>'
+)
+NO_SOURCES = '<p class="sources-empty">No passages cited: the articles do not answer that.</p>'
+SOURCES_CSS = """
+.sources-empty { color: var(--body-text-color-subdued); font-style: italic; }
+.source { margin: 0 0 1.1em 0; }
+.source-head { font-weight: 600; line-height: 1.35; }
+.source-head a { text-decoration: none; }
+.source-n { color: var(--color-accent); margin-right: 0.3em; }
+.source-meta { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 0.15em 0 0.4em; }
+.source-passage { white-space: pre-wrap; margin: 0; padding: 0.5em 0.75em;
+  border-left: 3px solid var(--border-color-accent); background: var(--background-fill-secondary);
+  font-size: 0.92em; line-height: 1.45; }
+"""
+
+_MARKER = re.compile(r"\[\d+\]")
+# Characters that could start Markdown link, image or reference syntax, as HTML entities:
+# CommonMark never treats an entity as syntax, and the browser shows the plain character.
+_MARKDOWN_LINK_CHARS = str.maketrans({"[": "&#91;", "]": "&#93;"})
+_AFTER_MARKER = {"(": "&#40;", ":": "&#58;"}
+
+
+def escape(text: str | None) -> str:
+    """``text`` safe to put in HTML (and Markdown): ``<``, ``>``, ``&`` and quotes escaped."""
+    return html.escape(text or "", quote=True)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` escaped for an ``href`` if it is an http(s) URL, else None (no link is drawn)."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    return escape(url)
+
+
+def markdown_text(text: str) -> str:
+    """``text`` escaped for the chat's Markdown, keeping ``[n]`` citation markers as they are.
+
+    Brackets elsewhere become entities, and a ``(`` or ``:`` right after a marker too, so article
+    text cannot form a Markdown link or image.
+    """
+    parts: list[str] = []
+    pos = 0
+    for match in _MARKER.finditer(text):
+        parts.append(_markdown_segment(text[pos : match.start()], after_marker=pos > 0))
+        parts.append(match.group(0))
+        pos = match.end()
+    parts.append(_markdown_segment(text[pos:], after_marker=pos > 0))
+    return "".join(parts)
+
+
+def _markdown_segment(text: str, after_marker: bool) -> str:
+    escaped = escape(text).translate(_MARKDOWN_LINK_CHARS)
+    if after_marker and escaped[:1] in _AFTER_MARKER:
+        escaped = _AFTER_MARKER[escaped[0]] + escaped[1:]
+    return escaped
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat message for ``answer``; a refusal is led by an italic "No answer found." note."""
+    text = markdown_text(answer.answer)
+    return f"{NO_ANSWER_NOTE} {text}" if answer.refused else text
+
+
+def citation_html(citation: Citation) -> str:
+    """One Sources entry: ``[n] title`` (linked if the URL is http(s)), source, date, passage."""
+    title = escape(citation.title) or "(untitled)"
+    url = safe_url(citation.url)
+    if url:
+        title = f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">{title}</a>'
+    meta = " · ".join(escape(v) for v in (citation.source, citation.published) if v)
+    meta_html = f'<div class="source-meta">{meta}</div>' if meta else ""
+    return (
+        f'<div class="source" id="source-{citation.n}">'
+        f'<div class="source-head"><span class="source-n">[{citation.n}]</span>{title}</div>'
+        f"{meta_html}"
+        f'<div class="source-passage">{escape(citation.passage)}</div>'
+        "</div>"
+    )
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The Sources panel for the last answer: each citation in ``[n]`` order, or a short note."""
+    if answer is None:
+        return SOURCES_PLACEHOLDER
+    if not answer.citations:
+        return NO_SOURCES
+    return "\n".join(citation_html(c) for c in sorted(answer.citations, key=lambda c: c.n))
+
+
+def header_markdown(stats: IndexStats) -> str:
+    """The page header: the name, then article and chunk counts and the embedding model."""
+    return (
+        "# newsrag\n"
+        f"{stats.articles:,} {_plural(stats.articles, 'article')} · "
+        f"{stats.chunks:,} {_plural(stats.chunks, 'chunk')} · "
+        f"model <code>{escape(stats.embedding_model)}</code>"
+    )
+
+
+def example_questions(articles: Sequence[ArticleInfo], n: int = 3) -> list[str]:
+    """Questions from the titles of the ``n`` newest articles (``articles`` is newest first)."""
+    titles = (" ".join(a.title.split()).rstrip(".?!:;") for a in articles)
+    return [f"What happened: {t}?" for t in titles if t][:n]
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
