@@ -142,7 +142,9 @@ def ingest(
     if rebuild:
         NewsIndex.drop(settings.index_dir, settings.collection)
     index = NewsIndex.open(settings=settings, create=True)
-    report = index.ingest(paths, progress=None if quiet or as_json else _progress_bar)
+    report = index.ingest(
+        paths, progress=None if quiet or as_json else progress_bar("Embedding", "chunk")
+    )
     if as_json:
         print_json(report.to_dict())
     else:
@@ -151,24 +153,24 @@ def ingest(
         sys.exit(EXIT_SKIPPED)
 
 
-def _progress_bar(total: int) -> Callable[[int], None]:
-    from tqdm import tqdm
+def progress_bar(desc: str, unit: str) -> Callable[[int], Callable[[int], None]]:
+    """A progress callback factory for the library: given the total, returns ``advance(n)``."""
 
-    bar = tqdm(
-        total=total,
-        unit="chunk",
-        desc="Embedding",
-        file=sys.stderr,
-        leave=False,
-        disable=total == 0,
-    )
+    def start(total: int) -> Callable[[int], None]:
+        from tqdm import tqdm
 
-    def advance(done: int) -> None:
-        bar.update(done)
-        if bar.n >= total:
-            bar.close()
+        bar = tqdm(
+            total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, disable=total == 0
+        )
 
-    return advance
+        def advance(done: int) -> None:
+            bar.update(done)
+            if bar.n >= total:
+                bar.close()
+
+        return advance
+
+    return start
 
 
 def _print_report(report: IngestReport, index: NewsIndex) -> None:
@@ -295,7 +297,8 @@ def eval_command(
 
     settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
     items = load_qa(qa_file)
-    report = run_eval(Assistant.open(settings=settings), items)
+    bar = None if as_json else progress_bar("Evaluating", "question")
+    report = run_eval(Assistant.open(settings=settings), items, progress=bar)
     if out:
         write_report(report, out)
     if as_json:

@@ -67,19 +67,16 @@ def content_words(text: str) -> set[str]:
 
 
 def question_entities(question: str) -> set[str]:
-    """Capitalised words after the first: the names a supporting passage must mention.
-
-    Acronyms are left out: articles often spell them out ("GDP", "gross domestic product").
-    """
-    words = WORD.findall(question)[1:]
-    return {
-        _stem(w)
-        for w in words
-        if w[0].isupper()
-        and _stem(w).upper() != re.sub(r"['\u2019]?s$", "", w)
-        and fold(w) not in NOT_ENTITIES
-        and len(_stem(w)) > 1
-    }
+    """Capitalised words that do not start a sentence: the names a supporting passage must
+    mention. Acronyms are left out: articles often spell them out ("GDP")."""
+    names: set[str] = set()
+    for sentence in re.split(r"(?<=[.?!:;])\s+", question):
+        for w in WORD.findall(sentence)[1:]:
+            stem = _stem(w)
+            acronym = stem.upper() == re.sub(r"['\u2019]?s$", "", w)
+            if w[0].isupper() and not acronym and fold(w) not in NOT_ENTITIES and len(stem) > 1:
+                names.add(stem)
+    return names
 
 
 def mentions(text: str, entity: str) -> bool:
@@ -113,6 +110,7 @@ def holds_kind(sentence: str, kind: AnswerKind | None, question: str) -> bool:
     )
 
 
+TIME_UNITS = frozenset("second minute hour day week month year decade century time".split())
 _HOW_MANY = re.compile(r"^\s*how many ([^\W_]+)", re.IGNORECASE)
 _HOW_MUCH_MONEY = re.compile(
     r"^\s*how much\b.*\b(money|cost|costs|pay|paid|spend|spent|invest|invested|raise|raised|"
@@ -135,7 +133,9 @@ def required_fact(question: str) -> str | None:
     if _HOW_MUCH_MONEY.search(question):
         return "money"
     match = _HOW_MANY.search(question)
-    return f"count:{_stem(match.group(1))}" if match else None
+    if not match or _stem(match.group(1)) in TIME_UNITS:  # "how many years since ..." is arithmetic
+        return None
+    return f"count:{_stem(match.group(1))}"
 
 
 def holds_fact(sentence: str, fact: str) -> bool:

@@ -5,8 +5,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -168,6 +170,9 @@ def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
     ):
         assert key in report
     assert report["citation_validity"] == 1.0
+    # quality floors measured on this set (README results table), so regressions show up here
+    assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.8
+    assert report["false_refusal_rate"] <= 0.05 and report["refusal_accuracy"] >= 0.5
     assert report["n"] == len(report["results"]) == 30
     assert set(report["results"][0]) >= {
         "id",
@@ -197,3 +202,43 @@ def test_help_has_examples() -> None:
     for command in ("ingest", "ask", "chat", "eval"):
         code, out, _ = run(command, "--help")
         assert code == 0 and "Example:" in out and "--index" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_chat_command_serves_the_ask_api(sample_index_dir: Path) -> None:
+    """`newsrag chat` as a user starts it; gradio_client gets the `ask --json` object back."""
+    from gradio_client import Client
+
+    exe = shutil.which("newsrag", path=str(Path(sys.executable).parent))
+    assert exe
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen(
+        [exe, "chat", "--index", str(sample_index_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "newsrag chat did not start in 90 s"
+                time.sleep(0.5)
+        result = Client(url, verbose=False).predict(question=RUTTE_QUESTION, api_name="/ask")
+        assert list(result) == ["question", "answer", "refused", "citations"]
+        assert result["refused"] is False and "[1]" in result["answer"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -59,3 +59,13 @@ def test_quantity_questions_need_their_fact() -> None:
     assert not holds_fact("The first turbines sent power on Sunday.", "count:turbine")
     assert holds_fact("It cost 2.1 billion euros.", "money")
     assert not holds_fact("It recycles 70 percent of its water.", "money")
+
+
+def test_entities_ignore_words_that_start_a_later_sentence() -> None:
+    question = "Trump spoke for a record time on Tuesday. Roughly how long was his speech?"
+    assert question_entities(question) == set()
+    assert question_entities("He met Rutte. Which city hosted Zelensky?") == {"rutte", "zelensky"}
+
+
+def test_time_spans_are_not_counted_facts() -> None:
+    assert required_fact("How many years has it been since the invasion?") is None

@@ -160,3 +160,17 @@ def test_seed_files_load() -> None:
     assert by_suffix[".json"].id == "aa-2026-01-14-rutte-nato"
     assert by_suffix[".json"].published == "2026-01-14"
     assert "command structures" in by_suffix[".txt"].text
+
+
+REALTIMEQA = SEED_DIR.parent / "realtimeqa-2026" / "articles.jsonl"
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not REALTIMEQA.is_file(), reason=f"{REALTIMEQA} is not present")
+def test_realtimeqa_corpus_loads_without_problems() -> None:
+    loaded = load_paths([REALTIMEQA])
+    assert loaded.problems == ()
+    assert len(loaded.articles) == 2960
+    assert len({a.id for a in loaded.articles}) == 2960
+    assert all(a.published and len(a.published) == 10 for a in loaded.articles)
+    assert all(a.source and "." in a.source for a in loaded.articles)  # from the URL host
