@@ -24,7 +24,7 @@ class NewsIndex:
 
     >>> index = NewsIndex.open("./idx", create=True)          # loads the default model once
     >>> index.ingest(["sample_corpus/"]).to_dict()["added"]
-    15
+    16
     >>> [h.chunk.title for h in index.search("European army", k=3)]
     """
 
