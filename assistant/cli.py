@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -13,11 +12,10 @@ from typing import Any, TypeVar
 import click
 
 from assistant.api import Assistant
-from assistant.records import Answer
+from assistant.console import format_answer, print_report, progress_bar
 from index.config import Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
-from index.records import IngestReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SKIPPED = 3  # ingest finished, but some inputs were skipped
@@ -148,44 +146,9 @@ def ingest(
     if as_json:
         print_json(report.to_dict())
     else:
-        _print_report(report, index)
+        print_report(report, index)
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
-
-
-def progress_bar(desc: str, unit: str) -> Callable[[int], Callable[[int], None]]:
-    """A progress callback factory for the library: given the total, returns ``advance(n)``."""
-
-    def start(total: int) -> Callable[[int], None]:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, disable=total == 0
-        )
-
-        def advance(done: int) -> None:
-            bar.update(done)
-            if bar.n >= total:
-                bar.close()
-
-        return advance
-
-    return start
-
-
-def _print_report(report: IngestReport, index: NewsIndex) -> None:
-    articles, chunks = index.store.counts()
-    click.echo(
-        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
-        f"unchanged, {len(report.skipped)} skipped ({report.chunks_written} chunks written in "
-        f"{report.seconds:.1f} s). The index at {index.store.location} holds {articles} "
-        f"articles, {chunks} chunks."
-    )
-    for label, problems in (("Skipped", report.skipped), ("Warnings", report.warnings)):
-        if problems:
-            click.echo(f"{label}:", err=True)
-            for problem in problems:
-                click.echo(f"  {problem}", err=True)
 
 
 @main.command()
@@ -212,27 +175,6 @@ def ask(
         print_json(answer.to_dict())
     else:
         click.echo(format_answer(answer))
-
-
-def format_answer(answer: Answer, width: int = 100) -> str:
-    """The answer, then each cited passage with its title, source and date."""
-    lines = [textwrap.fill(answer.answer, width)]
-    for c in answer.citations:
-        meta = ", ".join(x for x in (c.source, c.published) if x)
-        lines += ["", f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "")]
-        if c.url:
-            lines.append(f"    {c.url}")
-        lines.append(
-            textwrap.fill(
-                c.passage,
-                width,
-                initial_indent="    ",
-                subsequent_indent="    ",
-                max_lines=6,
-                placeholder=" …",
-            )
-        )
-    return "\n".join(lines)
 
 
 @main.command()

@@ -174,3 +174,14 @@ def test_realtimeqa_corpus_loads_without_problems() -> None:
     assert len({a.id for a in loaded.articles}) == 2960
     assert all(a.published and len(a.published) == 10 for a in loaded.articles)
     assert all(a.source and "." in a.source for a in loaded.articles)  # from the URL host
+
+
+def test_unreadable_file_in_a_folder_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Good\n\nReadable text.")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    loaded = load_paths([tmp_path])
+    assert [a.title for a in loaded.articles] == ["Good"]
+    assert [str(p) for p in loaded.problems] == [
+        f"{tmp_path / 'gone.txt'}: cannot read the file (No such file or directory) — check "
+        "that it exists and is readable"
+    ]
