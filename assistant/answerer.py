@@ -53,29 +53,37 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         """An Answer for ``question`` from ``hits`` (best first)."""
-        if not self.supported(question, hits):
+        entities = question_entities(question)
+        if not self.supported(question, hits, entities):
             return Answer(question, REFUSAL, True, (), tuple(hits))
         sentences = _sentences(hits)
         fact = required_fact(question)
         if not sentences or (fact and not any(holds_fact(s.text, fact) for s in sentences)):
             return Answer(question, REFUSAL, True, (), tuple(hits))
         vectors = self.embedder.embed_documents([s.text for s in sentences])
-        scores = self._scores(question, sentences, vectors)
+        scores = self._scores(question, sentences, vectors, entities)
         chosen = self._select(sentences, vectors, scores)
         return _compose(question, chosen, hits)
 
-    def supported(self, question: str, hits: Sequence[Hit]) -> bool:
-        """Whether the passages can answer: close enough, and mentioning every name asked about."""
+    def supported(
+        self, question: str, hits: Sequence[Hit], entities: set[str] | None = None
+    ) -> bool:
+        """Whether the passages can answer: close enough, and mentioning every name asked about
+        (``entities``, read from the question when not given)."""
         if not hits or hits[0].score < self.min_score:
             return False
         text = fold(" ".join(f"{h.chunk.title}\n{h.chunk.text}" for h in hits))
-        entities = question_entities(question)
+        entities = question_entities(question) if entities is None else entities
         missing = sum(not mentions(text, entity) for entity in entities)
         # A long question names many things; one of them may go unmentioned (a first name).
         return missing == 0 or (len(entities) >= MANY_NAMES and missing == 1)
 
     def _scores(
-        self, question: str, sentences: Sequence[Sentence], vectors: np.ndarray
+        self,
+        question: str,
+        sentences: Sequence[Sentence],
+        vectors: np.ndarray,
+        entities: set[str],
     ) -> np.ndarray:
         """Similarity to the question, passage score, shared words, names asked about, and
         whether the sentence holds the kind of answer asked for (a number for "how many")."""
@@ -86,7 +94,6 @@ class ExtractiveAnswerer:
         )
         passage = np.array([s.hit.score for s in sentences])
         # "What did Rutte say ..." is answered from passages about Rutte, not near-misses.
-        entities = question_entities(question)
         named = np.array([_share_named(s.hit, entities) for s in sentences])
         kind = answer_kind(question)
         typed = np.array([holds_kind(s.text, kind, question) for s in sentences], dtype=float)

@@ -234,8 +234,7 @@ def eval_command(
     Example:
       newsrag eval eval/sample_qa.jsonl --index ./idx --out report.json
     """
-    from eval import format_table, load_qa, run_eval
-    from eval.runner import write_report
+    from eval import format_table, load_qa, run_eval, write_report
 
     settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
     items = load_qa(qa_file)

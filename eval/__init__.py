@@ -8,7 +8,15 @@ choice, refusal, citation and latency metrics.
 """
 
 from eval.qa import QAFormatError, QAItem, load_qa
-from eval.report import EvalReport, format_table
+from eval.report import EvalReport, format_table, write_report
 from eval.runner import run_eval
 
-__all__ = ["EvalReport", "QAFormatError", "QAItem", "format_table", "load_qa", "run_eval"]
+__all__ = [
+    "EvalReport",
+    "QAFormatError",
+    "QAItem",
+    "format_table",
+    "load_qa",
+    "run_eval",
+    "write_report",
+]

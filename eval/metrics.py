@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from assistant.questions import fold
 
 if TYPE_CHECKING:
     from assistant.records import Citation
@@ -41,9 +42,7 @@ def normalize(text: str) -> str:
     >>> normalize("  Zo\u00eb   didn\u2019t ")
     "zoe didn't"
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.translate(_QUOTES).split())
+    return " ".join(fold(text).translate(_QUOTES).split())
 
 
 def _pattern(needle: str) -> re.Pattern[str]:

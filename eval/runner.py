@@ -22,12 +22,10 @@ from eval.metrics import (
     word_count,
 )
 from eval.qa import QAItem
-from eval.report import EvalReport, QuestionResult, format_table, write_report
+from eval.report import EvalReport, QuestionResult
 from index.config import Settings
 from index.errors import ArticleNotFoundError, ConfigError
 from index.records import Article, Hit
-
-__all__ = ["EvalReport", "QuestionResult", "format_table", "run_eval", "write_report"]
 
 Progress = Callable[[int], None]
 

@@ -153,22 +153,6 @@ def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
     assert code == 0
     assert "hit@5" in out
     report = json.loads(out_file.read_text())
-    for key in (
-        "n",
-        "hit@1",
-        "hit@5",
-        "hit@10",
-        "mrr@10",
-        "answer_recall",
-        "choice_accuracy",
-        "refusal_accuracy",
-        "citation_validity",
-        "mean_answer_words",
-        "p50_ms",
-        "p95_ms",
-        "results",
-    ):
-        assert key in report
     assert report["citation_validity"] == 1.0
     # quality floors measured on this set (README results table), so regressions show up here
     assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.8

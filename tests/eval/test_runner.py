@@ -8,10 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.records import Answer, Citation
-from eval import EvalReport, format_table, run_eval
+from eval import EvalReport, format_table, run_eval, write_report
 from eval import runner as runner_module
 from eval.qa import QAItem
-from eval.runner import write_report
 from index.config import Settings
 from index.errors import ArticleNotFoundError, ConfigError
 from index.records import Article, Chunk, Hit
