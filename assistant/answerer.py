@@ -58,7 +58,10 @@ class ExtractiveAnswerer:
             return Answer(question, REFUSAL, True, (), tuple(hits))
         sentences = _sentences(hits)
         fact = required_fact(question)
-        if not sentences or (fact and not any(holds_fact(s.text, fact) for s in sentences)):
+        # the figure asked for must sit in a passage about what was asked (a "how much"
+        # question about a museum is not answered by a lottery article's jackpot)
+        about = [s for s in sentences if _share_named(s.hit, entities) == 1.0] or sentences
+        if not sentences or (fact and not any(holds_fact(s.text, fact) for s in about)):
             return Answer(question, REFUSAL, True, (), tuple(hits))
         vectors = self.embedder.embed_documents([s.text for s in sentences])
         scores = self._scores(question, sentences, vectors, entities)

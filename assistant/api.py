@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from assistant.answerer import ExtractiveAnswerer
@@ -13,6 +14,7 @@ from index.config import Settings
 from index.embeddings import Embedder
 from index.newsindex import NewsIndex
 from index.records import Hit
+from index.retrieval import SearchFilters
 
 
 class Assistant:
@@ -42,18 +44,58 @@ class Assistant:
         """Open an existing index (default ``NEWSRAG_INDEX``) and build the answerer on it."""
         return cls(NewsIndex.open(index_dir, settings=settings, embedder=embedder))
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer ``question`` from the ``k`` best passages (default ``settings.top_k``)."""
-        return self.chain.invoke({"question": question, "k": k or self.settings.top_k})
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        filters: SearchFilters | None = None,
+        as_of: str | date | None = "today",
+    ) -> Answer:
+        """Answer ``question`` from the ``k`` best passages (default ``settings.top_k``).
 
-    def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
-        """The ``k`` best passages for ``query``, scored, with their article metadata."""
-        return self.index.search(query, k)
+        ``mode``, ``filters`` and ``as_of`` shape retrieval as in :meth:`retrieve`.
+        """
+        return self.chain.invoke(
+            {
+                "question": question,
+                "k": k or self.settings.top_k,
+                "mode": mode,
+                "filters": filters,
+                "as_of": as_of,
+            }
+        )
+
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        filters: SearchFilters | None = None,
+        as_of: str | date | None = "today",
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``, scored, with their article metadata.
+
+        ``mode``: hybrid (default), dense or keyword. ``filters``: hard limits on sources and
+        dates (``SearchFilters.build(sources=["Reuters"], since="2026-01-01")``). ``as_of``: the
+        date the question is asked on (default today; None turns the time preference off).
+        """
+        return self.index.search(query, k, mode=mode, filters=filters, as_of=as_of)
 
     def answer_from(self, question: str, hits: Sequence[Hit]) -> Answer:
         """Answer from passages already retrieved (the eval uses this to score both at once)."""
         return self.answerer.answer(question, hits)
 
-    def as_retriever(self, k: int | None = None) -> NewsRetriever:
-        """A LangChain retriever over this index."""
-        return NewsRetriever(index=self.index, k=k or self.settings.top_k)
+    def as_retriever(
+        self,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        filters: SearchFilters | None = None,
+    ) -> NewsRetriever:
+        """A LangChain retriever over this index (as of the day each query runs)."""
+        return NewsRetriever(
+            index=self.index, k=k or self.settings.top_k, mode=mode, filters=filters
+        )

@@ -12,10 +12,11 @@ from typing import Any, TypeVar
 import click
 
 from assistant.api import Assistant
-from assistant.console import format_answer, print_report, progress_bar
-from index.config import Settings
+from assistant.console import format_answer, format_hits, print_report, progress_bar
+from index.config import SEARCH_MODES, Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
+from index.retrieval import SearchFilters
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SKIPPED = 3  # ingest finished, but some inputs were skipped
@@ -56,6 +57,44 @@ def top_k_option(func: F) -> F:
         metavar="N",
         help="Passages to retrieve [env NEWSRAG_TOP_K; default 5].",
     )(func)
+
+
+def search_options(func: F) -> F:
+    """--mode, --as-of, --source, --since and --until: how passages are found."""
+    options = [
+        click.option(
+            "--until",
+            metavar="DATE",
+            help="Only articles published on or before DATE (YYYY-MM-DD).",
+        ),
+        click.option(
+            "--since",
+            metavar="DATE",
+            help="Only articles published on or after DATE (YYYY-MM-DD).",
+        ),
+        click.option(
+            "--source",
+            "sources",
+            multiple=True,
+            metavar="NAME",
+            help="Only articles from this source (repeatable; as 'newsrag stats' lists them).",
+        ),
+        click.option(
+            "--as-of",
+            metavar="DATE",
+            default="today",
+            show_default=True,
+            help="The date the question is asked on: 'last week' and recency are read from it.",
+        ),
+        click.option(
+            "--mode",
+            type=click.Choice(SEARCH_MODES),
+            help="Search mode [env NEWSRAG_SEARCH_MODE; default hybrid].",
+        ),
+    ]
+    for option in options:
+        func = option(func)
+    return func
 
 
 def json_option(func: F) -> F:
@@ -104,6 +143,11 @@ def main() -> None:
     help="Texts per embedding batch [env NEWSRAG_BATCH_SIZE; default 64].",
 )
 @click.option(
+    "--chunk-header/--no-chunk-header",
+    default=None,
+    help="Index each passage with its article's title and date [env NEWSRAG_CHUNK_HEADER].",
+)
+@click.option(
     "--rebuild",
     is_flag=True,
     help="Delete the index first and build it anew (needed to change the model or chunking).",
@@ -117,6 +161,7 @@ def ingest(
     chunk_size: int | None,
     chunk_overlap: int | None,
     batch_size: int | None,
+    chunk_header: bool | None,
     rebuild: bool,
     quiet: bool,
     as_json: bool,
@@ -136,6 +181,7 @@ def ingest(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
         batch_size=batch_size,
+        chunk_header=chunk_header,
     )
     if rebuild:
         NewsIndex.drop(settings.index_dir, settings.collection)
@@ -155,12 +201,18 @@ def ingest(
 @click.argument("question")
 @index_options
 @top_k_option
+@search_options
 @json_option
 def ask(
     question: str,
     index_dir: Path | None,
     embedding_model: str | None,
     top_k: int | None,
+    mode: str | None,
+    as_of: str,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from the index, citing passages as [n].
@@ -168,13 +220,51 @@ def ask(
     \b
     Example:
       newsrag ask "What did Rutte say about a European army?" --index ./idx --json
+      newsrag ask "Who won the vote last week?" --as-of 2026-03-10 --source Reuters
     """
     settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
-    answer = Assistant.open(settings=settings).ask(question)
+    filters = SearchFilters.build(sources, since, until)
+    answer = Assistant.open(settings=settings).ask(
+        question, mode=mode, filters=filters, as_of=as_of
+    )
     if as_json:
         print_json(answer.to_dict())
     else:
         click.echo(format_answer(answer))
+
+
+@main.command()
+@click.argument("query")
+@index_options
+@top_k_option
+@search_options
+@json_option
+def search(
+    query: str,
+    index_dir: Path | None,
+    embedding_model: str | None,
+    top_k: int | None,
+    mode: str | None,
+    as_of: str,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+) -> None:
+    """Show the passages retrieval finds for QUERY, best first (no answer).
+
+    \b
+    Example:
+      newsrag search "European army" --mode keyword --since 2026-01-01 --json
+    """
+    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
+    index = NewsIndex.open(settings=settings)
+    filters = SearchFilters.build(sources, since, until)
+    hits = index.search(query, mode=mode, filters=filters, as_of=as_of)
+    if as_json:
+        print_json([h.to_dict() for h in hits])
+        return
+    click.echo(format_hits(hits))
 
 
 @main.command()
@@ -214,6 +304,11 @@ def chat(
 @index_options
 @top_k_option
 @click.option(
+    "--mode",
+    type=click.Choice(SEARCH_MODES),
+    help="Search mode [env NEWSRAG_SEARCH_MODE; default hybrid].",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
@@ -225,10 +320,12 @@ def eval_command(
     index_dir: Path | None,
     embedding_model: str | None,
     top_k: int | None,
+    mode: str | None,
     out: Path | None,
     as_json: bool,
 ) -> None:
-    """Score retrieval and answers on a Q&A set (JSONL).
+    """Score retrieval and answers on a Q&A set (JSONL). Each question is asked as of its
+    question_date.
 
     \b
     Example:
@@ -239,7 +336,7 @@ def eval_command(
     settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
     items = load_qa(qa_file)
     bar = None if as_json else progress_bar("Evaluating", "question")
-    report = run_eval(Assistant.open(settings=settings), items, progress=bar)
+    report = run_eval(Assistant.open(settings=settings), items, progress=bar, mode=mode)
     if out:
         write_report(report, out)
     if as_json:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import click
 
 from assistant.records import Answer
 from index.newsindex import NewsIndex
-from index.records import IngestReport
+from index.records import Hit, IngestReport
 
 
 def progress_bar(desc: str, unit: str) -> Callable[[int], Callable[[int], None]]:
@@ -46,6 +46,30 @@ def print_report(report: IngestReport, index: NewsIndex) -> None:
             click.echo(f"{label}:", err=True)
             for problem in problems:
                 click.echo(f"  {problem}", err=True)
+
+
+def format_hits(hits: Sequence[Hit], width: int = 100) -> str:
+    """Ranked passages with their article, date and scores, for ``newsrag search``."""
+    if not hits:
+        return "No passages found."
+    lines: list[str] = []
+    for hit in hits:
+        c = hit.chunk
+        meta = ", ".join(x for x in (c.source, c.published) if x)
+        lines += [
+            f"{hit.rank}. {c.title}" + (f" — {meta}" if meta else ""),
+            f"   cosine {hit.score:.3f} · relevance {hit.relevance:.3f} · {c.id}",
+            textwrap.fill(
+                c.text,
+                width,
+                initial_indent="   ",
+                subsequent_indent="   ",
+                max_lines=4,
+                placeholder=" …",
+            ),
+            "",
+        ]
+    return "\n".join(lines).rstrip()
 
 
 def format_answer(answer: Answer, width: int = 100) -> str:

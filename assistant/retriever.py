@@ -11,6 +11,7 @@ from pydantic import ConfigDict
 
 from index.newsindex import NewsIndex
 from index.records import Hit
+from index.retrieval import SearchFilters
 
 
 def hit_to_document(hit: Hit) -> Document:
@@ -29,6 +30,7 @@ def hit_to_document(hit: Hit) -> Document:
             "start": c.start,
             "end": c.end,
             "score": hit.score,
+            "relevance": hit.relevance,
             "rank": hit.rank,
         },
     )
@@ -45,8 +47,18 @@ class NewsRetriever(BaseRetriever):
 
     index: NewsIndex
     k: int = 5
+    mode: str | None = None  # hybrid (default), dense or keyword
+    filters: SearchFilters | None = None
+    as_of: str | None = "today"
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
-        return [hit_to_document(h) for h in self.index.search(query, kwargs.get("k", self.k))]
+        hits = self.index.search(
+            query,
+            kwargs.get("k", self.k),
+            mode=kwargs.get("mode", self.mode),
+            filters=kwargs.get("filters", self.filters),
+            as_of=kwargs.get("as_of", self.as_of),
+        )
+        return [hit_to_document(h) for h in hits]

@@ -53,7 +53,9 @@ class Evaluable(Protocol):
     @property
     def index(self) -> ArticleSource: ...
 
-    def retrieve(self, query: str, k: int | None = None) -> list[Hit]: ...
+    def retrieve(
+        self, query: str, k: int | None = None, *, mode: str | None = None, as_of: str | None = ...
+    ) -> list[Hit]: ...
 
     def answer_from(self, question: str, hits: Sequence[Hit]) -> Answer: ...
 
@@ -79,13 +81,16 @@ def run_eval(
     items: Sequence[QAItem],
     k: int | None = None,
     progress: Callable[[int], Progress] | None = None,
+    mode: str | None = None,
 ) -> EvalReport:
     """Score ``assistant`` on ``items``.
 
     Each question is retrieved once, ``max(10, k)`` deep, for the retrieval metrics, and answered
     from the first ``k`` of those passages (default ``settings.top_k``), so both are scored on
-    one run of the chain; the time of both is the question's latency. ``progress(total)``
-    returns a callback that is told how many questions each step finished.
+    one run of the chain; the time of both is the question's latency. Each question is asked as
+    of its ``question_date`` (today when it has none); ``mode`` picks the search mode (default:
+    the settings'). ``progress(total)`` returns a callback that is told how many questions each
+    step finished.
     """
     k = assistant.settings.top_k if k is None else k
     if k < 1:
@@ -94,18 +99,20 @@ def run_eval(
     texts = ArticleTexts(assistant.index)
     results = []
     for item in items:
-        results.append(score_question(assistant, item, k, texts))
+        results.append(score_question(assistant, item, k, texts, mode))
         if advance:
             advance(1)
     return summarize(results, k, str(assistant.settings.index_dir), assistant.index.embedder.name)
 
 
 def score_question(
-    assistant: Evaluable, item: QAItem, k: int, texts: ArticleTexts
+    assistant: Evaluable, item: QAItem, k: int, texts: ArticleTexts, mode: str | None = None
 ) -> QuestionResult:
     """Retrieve, answer and score one question; citations are checked against ``texts``."""
     started = time.perf_counter()
-    hits = assistant.retrieve(item.question, max(RANK_DEPTH, k))
+    hits = assistant.retrieve(
+        item.question, max(RANK_DEPTH, k), mode=mode, as_of=item.question_date or "today"
+    )
     answer = assistant.answer_from(item.question, hits[:k])
     ms = (time.perf_counter() - started) * 1000
     scored = item.answerable and bool(item.gold or item.evidence)

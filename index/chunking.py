@@ -52,6 +52,11 @@ class Chunker:
 
     size: int = 160
     overlap: int = 30
+    header: bool = False  # index each passage with its article's title and date (with_header)
+
+    def indexed_text(self, chunk: Chunk) -> str:
+        """What is embedded and keyword-indexed for ``chunk``; the stored passage stays verbatim."""
+        return with_header(chunk) if self.header else chunk.text
 
     def __post_init__(self) -> None:
         if self.size < 1 or not 0 <= self.overlap < self.size:
@@ -112,3 +117,16 @@ class Chunker:
             published=article.published,
             url=article.url,
         )
+
+
+def with_header(chunk: Chunk) -> str:
+    """The text that is embedded and keyword-indexed for ``chunk``: its article's title and date
+    on a first line, then the passage, so a passage that never names its subject still carries it.
+
+    >>> with_header(chunk)
+    'Rutte warns against a separate European army (2026-01-14)\\nNATO chief Mark Rutte said ...'
+    """
+    head = chunk.title.strip()
+    if chunk.published:
+        head = f"{head} ({chunk.published})" if head else chunk.published
+    return f"{head}\n{chunk.text}" if head else chunk.text

@@ -12,6 +12,9 @@ from typing import Any
 from index.errors import ConfigError
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+SEARCH_MODES = ("hybrid", "dense", "keyword")
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def default_index_dir() -> Path:
@@ -37,7 +40,12 @@ class Settings:
     chunk_size: int = 160
     chunk_overlap: int = 30
     batch_size: int = 64
+    chunk_header: bool = False
     top_k: int = 5
+    search_mode: str = "hybrid"
+    time_weight: float = 0.3
+    max_per_article: int = 2
+    reranker: str = ""
     min_score: float = 0.30
     answer_words: int = 80
 
@@ -64,6 +72,20 @@ class Settings:
             raise ConfigError(
                 f"collection={self.collection!r} is not a valid Chroma collection name — use at "
                 "least 3 letters, digits, '-' or '_'."
+            )
+        if self.search_mode not in SEARCH_MODES:
+            raise ConfigError(
+                f"search_mode={self.search_mode!r} is not a search mode — use one of "
+                f"{', '.join(SEARCH_MODES)} (NEWSRAG_SEARCH_MODE / --mode)."
+            )
+        if self.time_weight < 0:
+            raise ConfigError(
+                f"time_weight={self.time_weight} must be 0 (off) or more — fix NEWSRAG_TIME_WEIGHT."
+            )
+        if self.max_per_article < 0:
+            raise ConfigError(
+                f"max_per_article={self.max_per_article} must be 0 (no cap) or more — fix "
+                "NEWSRAG_MAX_PER_ARTICLE."
             )
         if not self.embedding_model.strip():
             raise ConfigError("embedding_model is empty — name a sentence-transformers model.")
@@ -106,6 +128,11 @@ def _parse(var: str, raw: str, type_name: Any) -> Any:
         raise ConfigError(
             f"{var}={raw!r} is not {wanted} — set it to {wanted} or unset it."
         ) from None
+    if kind == "bool":
+        word = raw.strip().lower()
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise ConfigError(f"{var}={raw!r} is not true or false — set it to 1/0 or unset it.")
+        return word in TRUE_WORDS
     if kind == "Path":
         return Path(raw)
     return raw

@@ -62,17 +62,22 @@ def ingest(
     embedder: Embedder,
     chunker: Chunker,
     progress: Callable[[int], Progress] | None = None,
+    on_commit: Callable[[Sequence[tuple[str, Sequence[Chunk]]], int], object] | None = None,
 ) -> IngestReport:
     """Write what changed in ``loaded`` to ``store``. ``progress(total_chunks)`` returns a
-    callback that is told how many chunks each step embedded."""
+    callback that is told how many chunks each step embedded. ``on_commit(written,
+    generation)`` is called once at the end with every (article id, chunks) written, so derived
+    indexes update in bulk; the store's generation is bumped before the first write."""
     started = time.perf_counter()
     work = plan(loaded.articles, store)
     chunked = [(article, chunker.chunk(article)) for article in work.to_write]
+    generation = store.begin_write() if chunked else None
     advance = progress(sum(len(c) for _, c in chunked)) if progress else None
     written = 0
     for start in range(0, len(chunked), ARTICLES_PER_COMMIT):
         group = chunked[start : start + ARTICLES_PER_COMMIT]
-        vectors = _embed_sorted(embedder, [c for _, chunks in group for c in chunks])
+        texts = [chunker.indexed_text(c) for _, chunks in group for c in chunks]
+        vectors = _embed_sorted(embedder, texts)
         items, offset = [], 0
         for article, chunks in group:
             items.append((article, chunks, vectors[offset : offset + len(chunks)]))
@@ -81,6 +86,8 @@ def ingest(
         written += offset
         if advance:
             advance(offset)
+    if on_commit is not None and generation is not None:
+        on_commit([(article.id, chunks) for article, chunks in chunked], generation)
     written_ids = [a.id for a in work.to_write]
     return IngestReport(
         added=tuple(i for i in written_ids if i in work.new_ids),
@@ -93,10 +100,10 @@ def ingest(
     )
 
 
-def _embed_sorted(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
+def _embed_sorted(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     """Embed in length order (less padding per batch), returned in input order."""
-    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
-    vectors = embedder.embed_documents([chunks[i].text for i in order])
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = embedder.embed_documents([texts[i] for i in order])
     result = np.empty_like(vectors)
     result[order] = vectors
     return result

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import shutil
+from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from chromadb.api import ClientAPI
 
@@ -13,10 +15,18 @@ from index.config import Settings
 from index.embeddings import Embedder, canonical_model_name, load_embedder
 from index.errors import IndexNotFoundError
 from index.ingest import Progress, ingest
+from index.keyword import KeywordSync
 from index.loaders import Loaded, load_paths
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
-from index.retrieval import DenseRetriever
+from index.rerank import CrossEncoderReranker
+from index.retrieval import Mode, Ranking, Reranker, Retriever, SearchFilters
 from index.store import BuildInfo, ChromaStore, check_build, open_client
+from index.timeframe import parse_day
+
+
+def keyword_folder(index_dir: Path, collection: str) -> Path:
+    """Where the keyword index of ``collection`` lives: beside Chroma's files."""
+    return index_dir / "keyword" / collection
 
 
 class NewsIndex:
@@ -29,13 +39,22 @@ class NewsIndex:
     """
 
     def __init__(
-        self, store: ChromaStore, settings: Settings, embedder: Embedder | None = None
+        self,
+        store: ChromaStore,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.chunker = Chunker(store.build.chunk_size, store.build.chunk_overlap)
+        build = store.build
+        self.chunker = Chunker(build.chunk_size, build.chunk_overlap, build.chunk_header)
+        self.keyword = KeywordSync(
+            keyword_folder(settings.index_dir, settings.collection), store, self.chunker
+        )
         self._embedder = embedder
-        self._retriever: DenseRetriever | None = None
+        self._reranker = reranker
+        self._retriever: Retriever | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -47,9 +66,14 @@ class NewsIndex:
         return self._embedder
 
     @property
-    def retriever(self) -> DenseRetriever:
+    def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = DenseRetriever(self.store, self.embedder)
+            s = self.settings
+            reranker = self._reranker
+            if reranker is None and s.reranker:
+                reranker = CrossEncoderReranker.load(s.reranker)
+            ranking = Ranking(time_weight=s.time_weight, max_per_article=s.max_per_article)
+            self._retriever = Retriever(self.store, self.keyword, self.embedder, ranking, reranker)
         return self._retriever
 
     @classmethod
@@ -78,14 +102,22 @@ class NewsIndex:
         stored = ChromaStore.read_build(client, settings.collection)
         if stored is not None:
             wanted = BuildInfo(
-                model_name, stored.embedding_dimension, settings.chunk_size, settings.chunk_overlap
+                model_name,
+                stored.embedding_dimension,
+                settings.chunk_size,
+                settings.chunk_overlap,
+                settings.chunk_header,
             )
             check_build(stored, wanted, location, chunking=create)
         elif create and embedder is None:
             embedder = load_embedder(settings.embedding_model, settings.batch_size)
         if stored is None and embedder is not None:
             build = BuildInfo(
-                embedder.name, embedder.dimension, settings.chunk_size, settings.chunk_overlap
+                embedder.name,
+                embedder.dimension,
+                settings.chunk_size,
+                settings.chunk_overlap,
+                settings.chunk_header,
             )
         elif stored is not None:
             build = stored
@@ -109,23 +141,56 @@ class NewsIndex:
             if collection + suffix in names:
                 client.delete_collection(collection + suffix)
                 dropped = True
+        keyword = keyword_folder(Path(index_dir).expanduser().absolute(), collection)
+        if keyword.is_dir():
+            shutil.rmtree(keyword)
         return dropped
 
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[int], Progress] | None = None
     ) -> IngestReport:
         """Read articles under ``paths`` and index what is new or changed."""
-        return ingest(load_paths(paths), self.store, self.embedder, self.chunker, progress)
+        return self._ingest(load_paths(paths), progress)
 
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         """Index already-built Article records (for callers with their own loaders)."""
-        return ingest(Loaded(tuple(articles), (), 0), self.store, self.embedder, self.chunker)
+        return self._ingest(Loaded(tuple(articles), (), 0))
+
+    def _ingest(
+        self, loaded: Loaded, progress: Callable[[int], Progress] | None = None
+    ) -> IngestReport:
+        report = ingest(
+            loaded,
+            self.store,
+            self.embedder,
+            self.chunker,
+            progress,
+            on_commit=lambda written, generation: self.keyword.apply(written, (), generation),
+        )
+        return report
 
     def search(
-        self, query: str, k: int | None = None, where: Mapping[str, Any] | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        filters: SearchFilters | None = None,
+        as_of: str | date | None = "today",
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query`` (default ``settings.top_k``), best first."""
-        return self.retriever.search(query, k or self.settings.top_k, where)
+        """The ``k`` best passages for ``query`` (default ``settings.top_k``), best first.
+
+        ``mode`` is hybrid (default), dense or keyword; ``filters`` limit sources and dates;
+        ``as_of`` (default today; None for no time preference) is the date the question is
+        asked on, so "last week" and recency are read from it.
+        """
+        return self.retriever.search(
+            query,
+            k or self.settings.top_k,
+            mode=cast(Mode, mode or self.settings.search_mode),
+            filters=filters,
+            as_of=parse_day(as_of, "as_of"),
+        )
 
     def article(self, article_id: str) -> Article:
         return self.store.article(article_id)
@@ -135,7 +200,10 @@ class NewsIndex:
         return self.store.list_articles()
 
     def delete(self, article_id: str) -> None:
+        self.store.article(article_id)  # raises ArticleNotFoundError before anything changes
+        generation = self.store.begin_write()
         self.store.delete(article_id)
+        self.keyword.apply((), (article_id,), generation)
 
     def stats(self) -> IndexStats:
         infos = self.store.list_articles()
@@ -157,4 +225,5 @@ class NewsIndex:
             sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
             oldest=dates[0] if dates else None,
             newest=dates[-1] if dates else None,
+            chunk_header=build.chunk_header,
         )

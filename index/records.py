@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,32 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its similarity score (cosine, higher is better) and 1-based rank."""
+    """A retrieved chunk with its 1-based rank. ``score`` is the cosine similarity of passage and
+    query (higher is better, comparable across modes); ``relevance`` is what the ranking used
+    (fused ranks, date preference, reranker), comparable only within one result list."""
 
     chunk: Chunk
     score: float
     rank: int
+    relevance: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``newsrag search --json`` object of one passage."""
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "score": self.score,
+            "relevance": self.relevance,
+            "chunk_id": c.id,
+            "article_id": c.article_id,
+            "title": c.title,
+            "source": c.source,
+            "published": c.published,
+            "url": c.url,
+            "start": c.start,
+            "end": c.end,
+            "passage": c.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -134,3 +156,4 @@ class IndexStats:
     sources: dict[str, int] = field(default_factory=dict)
     oldest: str | None = None
     newest: str | None = None
+    chunk_header: bool = False

@@ -18,7 +18,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
 from index.metadata import date_as_int
-from index.records import Article, ArticleInfo, Chunk, Hit
+from index.records import Article, ArticleInfo, Chunk
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
@@ -45,6 +45,7 @@ class BuildInfo:
     embedding_dimension: int
     chunk_size: int
     chunk_overlap: int
+    chunk_header: bool = False  # title and date embedded and keyword-indexed with each passage
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class BuildInfo:
             "embedding_dimension": self.embedding_dimension,
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,
+            "chunk_header": self.chunk_header,
         }
 
     @classmethod
@@ -62,6 +64,7 @@ class BuildInfo:
             int(meta["embedding_dimension"]),
             int(meta["chunk_size"]),
             int(meta["chunk_overlap"]),
+            bool(meta.get("chunk_header", False)),
         )
 
 
@@ -73,8 +76,14 @@ class ChromaStore:
     """
 
     def __init__(
-        self, chunks: Collection, articles: Collection, build: BuildInfo, location: str
+        self,
+        client: ClientAPI,
+        chunks: Collection,
+        articles: Collection,
+        build: BuildInfo,
+        location: str,
     ) -> None:
+        self.client = client
         self.chunks = chunks
         self.articles = articles
         self.build = build
@@ -116,7 +125,20 @@ class ChromaStore:
             configuration=config,
             embedding_function=None,
         )
-        return cls(chunks, articles, build, location)
+        return cls(client, chunks, articles, build, location)
+
+    # -- generation: bumped before every write, so derived indexes can tell they are stale -----
+
+    def generation(self) -> int:
+        """The current write generation (read fresh: another process may have written)."""
+        meta = self.client.get_collection(self.articles.name, embedding_function=None).metadata
+        return int((meta or {}).get("generation", 0))
+
+    def begin_write(self) -> int:
+        """Bump the generation before writing; returns the new one."""
+        generation = self.generation() + 1
+        self.articles.modify(metadata={"newsrag_schema": SCHEMA_VERSION, "generation": generation})
+        return generation
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -163,28 +185,43 @@ class ChromaStore:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def query(
-        self, vector: np.ndarray, k: int, where: Mapping[str, Any] | None = None
-    ) -> list[Hit]:
-        """The ``k`` chunks nearest to ``vector``, best first."""
-        if self.chunks.count() == 0:
+    def nearest(
+        self, vector: np.ndarray, n: int, where: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``n`` chunk ids nearest to ``vector`` with their cosine similarity, best first."""
+        if n < 1 or self.chunks.count() == 0:
             return []
         result = self.chunks.query(
             query_embeddings=[vector],
-            n_results=k,
+            n_results=n,
             where=dict(where) if where else None,
-            include=["documents", "metadatas", "distances"],
+            include=["distances"],
         )
-        ids = result["ids"][0]
-        docs = (result["documents"] or [[]])[0]
-        metas = (result["metadatas"] or [[]])[0]
         dists = (result["distances"] or [[]])[0]
-        return [
-            Hit(_chunk_from(cid, doc, meta), round(1.0 - float(dist), 6), rank)
-            for rank, (cid, doc, meta, dist) in enumerate(
-                zip(ids, docs, metas, dists, strict=True), start=1
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], dists, strict=True)]
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, tuple[Chunk, np.ndarray]]:
+        """The chunks called ``ids`` with their stored vectors (missing ids are left out)."""
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        return {
+            cid: (_chunk_from(cid, doc, meta), np.asarray(vec, dtype=np.float32))
+            for cid, doc, meta, vec in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
             )
-        ]
+        }
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk (for rebuilding derived indexes)."""
+        total = self.chunks.count()
+        for offset in range(0, total, 5000):
+            got = self.chunks.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+            for cid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            ):
+                yield _chunk_from(cid, doc, meta)
 
     def article(self, article_id: str) -> Article:
         got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
@@ -243,15 +280,22 @@ def check_build(stored: BuildInfo, wanted: BuildInfo, location: str, *, chunking
             f"{stored.embedding_model!r} (or NEWSRAG_EMBEDDING_MODEL), or rebuild the index "
             f"with the new model: {rebuild} --embedding-model {wanted.embedding_model!r}"
         )
-    if chunking and (stored.chunk_size, stored.chunk_overlap) != (
+    if chunking and (stored.chunk_size, stored.chunk_overlap, stored.chunk_header) != (
         wanted.chunk_size,
         wanted.chunk_overlap,
+        wanted.chunk_header,
     ):
         raise IndexMismatchError(
-            f"The index at {location} was built with chunk size {stored.chunk_size} and overlap "
-            f"{stored.chunk_overlap}, but {wanted.chunk_size}/{wanted.chunk_overlap} is "
-            f"configured. Use the stored settings, or rebuild: {rebuild}"
+            f"The index at {location} was built with chunk size {stored.chunk_size}, overlap "
+            f"{stored.chunk_overlap} and chunk headers {_on_off(stored.chunk_header)}, but "
+            f"{wanted.chunk_size}/{wanted.chunk_overlap} with headers "
+            f"{_on_off(wanted.chunk_header)} is configured. Use the stored settings, or "
+            f"rebuild: {rebuild}"
         )
+
+
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:

@@ -183,7 +183,7 @@ def test_console_script_prints_one_json_object(sample_index_dir: Path) -> None:
 
 
 def test_help_has_examples() -> None:
-    for command in ("ingest", "ask", "chat", "eval"):
+    for command in ("ingest", "ask", "search", "chat", "eval"):
         code, out, _ = run(command, "--help")
         assert code == 0 and "Example:" in out and "--index" in out
 

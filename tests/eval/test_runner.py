@@ -99,9 +99,13 @@ class FakeAssistant:
         self.scripts = scripts
         self.retrieve_k: list[int | None] = []
         self.answered_from: list[int] = []
+        self.as_of: list[str | None] = []
 
-    def retrieve(self, query: str, k: int | None = None) -> list[Hit]:
+    def retrieve(
+        self, query: str, k: int | None = None, *, mode: str | None = None, as_of: str | None = None
+    ) -> list[Hit]:
         self.retrieve_k.append(k)
+        self.as_of.append(as_of)
         passages = self.scripts[query].passages[:k]
         return [Hit(c, 0.9 - rank / 100, rank) for rank, c in enumerate(passages, start=1)]
 

@@ -114,7 +114,8 @@ def test_chunk_settings_mismatch_only_matters_when_writing(
     fake_index.ingest_articles(tiny_corpus)
     other = fake_settings.replace(chunk_size=99)
     assert NewsIndex.open(settings=other).stats().chunk_size == 40  # reading is fine
-    with pytest.raises(IndexMismatchError, match="chunk size 40 and overlap 10, but 99/10"):
+    expected = "chunk size 40, overlap 10 and chunk headers off, but 99/10 with headers off"
+    with pytest.raises(IndexMismatchError, match=expected):
         NewsIndex.open(settings=other, create=True)
 
 

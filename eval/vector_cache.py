@@ -1,0 +1,90 @@
+"""A text -> vector cache on disk, so benchmark runs re-embed only texts they have not seen."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.embeddings import Embedder
+
+
+def text_key(model: str, text: str) -> bytes:
+    """16 bytes naming (model, text)."""
+    return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).digest()
+
+
+class VectorCache:
+    """Vectors keyed by (model, text), kept as two .npy files in ``folder``.
+
+    >>> cache = VectorCache(Path("bench-cache/vectors"))
+    >>> CachingEmbedder(embedder, cache).embed_documents(texts)   # embeds only the misses
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._keys: dict[bytes, int] = {}
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        keys_file, vectors_file = folder / "keys.npy", folder / "vectors.npy"
+        if keys_file.exists() and vectors_file.exists():
+            keys = np.load(keys_file)
+            self._vectors = np.load(vectors_file)
+            self._keys = {bytes(k): i for i, k in enumerate(keys)}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def get(self, keys: Sequence[bytes]) -> list[np.ndarray | None]:
+        return [self._vectors[self._keys[k]] if k in self._keys else None for k in keys]
+
+    def add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        fresh = [(k, v) for k, v in zip(keys, vectors, strict=True) if k not in self._keys]
+        if not fresh:
+            return
+        start = len(self._keys)
+        block = np.stack([v for _, v in fresh]).astype(np.float32)
+        self._vectors = block if start == 0 else np.concatenate([self._vectors, block])
+        for offset, (key, _) in enumerate(fresh):
+            self._keys[key] = start + offset
+
+    def save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keys = np.array(list(self._keys), dtype="S16")
+        for name, array in (("keys", keys), ("vectors", self._vectors)):
+            tmp = self.folder / f"{name}.tmp.npy"
+            np.save(tmp, array)
+            os.replace(tmp, self.folder / f"{name}.npy")
+
+
+class CachingEmbedder:
+    """An Embedder that looks texts up in a VectorCache before calling the real model."""
+
+    def __init__(self, inner: Embedder, cache: VectorCache, save_every: int = 2048) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.save_every = save_every
+        self.embedded = 0  # texts the real model embedded (cache misses)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [text_key(self.name, t) for t in texts]
+        found = self.cache.get(keys)
+        missing = [i for i, v in enumerate(found) if v is None]
+        for start in range(0, len(missing), self.save_every):
+            part = missing[start : start + self.save_every]
+            vectors = self.inner.embed_documents([texts[i] for i in part])
+            self.cache.add([keys[i] for i in part], vectors)
+            self.cache.save()
+            self.embedded += len(part)
+            for i, vector in zip(part, vectors, strict=True):
+                found[i] = vector
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([v for v in found if v is not None]).astype(np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)

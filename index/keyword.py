@@ -1,0 +1,257 @@
+"""The keyword index: BM25 (bm25s) over the same chunks as the Chroma collection, kept beside it.
+
+It lives in ``<index_dir>/keyword/<collection>/`` and records the index generation it matches.
+Every ingest and delete bumps the generation in Chroma first and rewrites this index last, so a
+keyword index whose generation differs from Chroma's is stale (a crash, or another machine wrote
+to a Chroma server) and is rebuilt from Chroma's own passages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from index.chunking import Chunker
+from index.metadata import date_as_int
+from index.records import Chunk
+from index.store import ChromaStore
+
+STOPWORDS = "en"
+CURRENT = "CURRENT"
+
+
+@dataclass(frozen=True)
+class KeywordRow:
+    """One indexed passage: what filters and ranking need without asking Chroma."""
+
+    chunk_id: str
+    article_id: str
+    published: int  # YYYYMMDD, 0 when undated
+    source: str
+    tokens: tuple[str, ...]
+
+
+class Tokenizer:
+    """Lowercased words without English stopwords, Snowball-stemmed."""
+
+    def __init__(self) -> None:
+        self.stemmer = Stemmer.Stemmer("english")
+
+    def __call__(self, texts: Sequence[str]) -> list[list[str]]:
+        if not texts:
+            return []
+        tokens = bm25s.tokenize(
+            list(texts),
+            stopwords=STOPWORDS,
+            stemmer=self.stemmer,
+            return_ids=False,
+            show_progress=False,
+        )
+        return [list(t) for t in tokens]
+
+
+class KeywordIndex:
+    """BM25 over passages, with per-row article, date and source for filtering.
+
+    >>> kw = KeywordIndex.build(rows, generation=3)
+    >>> kw.search(tokenizer("European army"), n=50)
+    [(17, 9.1), (4, 7.3), ...]      # (row, BM25 score), best first
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[KeywordRow],
+        bm25: bm25s.BM25 | None,
+        generation: int,
+        *,
+        has_tokens: bool = True,
+    ) -> None:
+        self.rows = tuple(rows)
+        self.has_tokens = has_tokens
+        self.bm25 = bm25
+        self.generation = generation
+        self.position = {row.chunk_id: i for i, row in enumerate(self.rows)}
+        self.published = np.array([r.published for r in self.rows], dtype=np.int64)
+        self.article_ids = np.array([r.article_id for r in self.rows], dtype=object)
+        self.sources = np.array([r.source for r in self.rows], dtype=object)
+
+    @classmethod
+    def build(cls, rows: Sequence[KeywordRow], generation: int) -> KeywordIndex:
+        bm25 = None
+        if rows:
+            bm25 = bm25s.BM25()
+            bm25.index([list(r.tokens) or [""] for r in rows], show_progress=False)
+        return cls(rows, bm25, generation)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def updated(
+        self, drop_articles: Iterable[str], add: Sequence[KeywordRow], generation: int
+    ) -> KeywordIndex:
+        """A new index without ``drop_articles``' passages and with ``add``."""
+        if not self.has_tokens:
+            raise ValueError("load the keyword index with tokens=True before updating it")
+        dropped = set(drop_articles)
+        kept = [r for r in self.rows if r.article_id not in dropped]
+        return KeywordIndex.build(kept + list(add), generation)
+
+    def search(
+        self, query_tokens: Sequence[str], n: int, mask: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``n`` best rows for the query tokens as (row, score), best first; rows outside
+        ``mask`` (a boolean array over rows) and rows sharing no word are left out."""
+        if self.bm25 is None or not query_tokens or n < 1:
+            return []
+        scores = np.asarray(self.bm25.get_scores(list(query_tokens)), dtype=np.float32)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    # -- disk -----------------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write to a fresh subfolder, then point ``CURRENT`` at it (atomic on POSIX)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = Path(tempfile.mkdtemp(prefix=f"g{self.generation}-", dir=folder))
+        if self.bm25 is not None:
+            self.bm25.save(str(target), show_progress=False)
+        rows = {
+            "generation": self.generation,
+            "chunk_ids": [r.chunk_id for r in self.rows],
+            "article_ids": [r.article_id for r in self.rows],
+            "published": [r.published for r in self.rows],
+            "sources": [r.source for r in self.rows],
+        }
+        (target / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
+        tokens = [" ".join(r.tokens) for r in self.rows]
+        (target / "tokens.json").write_text(json.dumps(tokens), encoding="utf-8")
+        pointer = folder / f"{CURRENT}.tmp"
+        pointer.write_text(target.name, encoding="utf-8")
+        os.replace(pointer, folder / CURRENT)
+        for old in folder.iterdir():
+            if old.is_dir() and old != target:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path, *, tokens: bool = False) -> KeywordIndex | None:
+        """The saved index in ``folder``; None when there is none or it is unreadable. Searching
+        needs no tokens; updating does (``tokens=True``)."""
+        pointer = folder / CURRENT
+        if not pointer.is_file():
+            return None
+        target = folder / pointer.read_text(encoding="utf-8").strip()
+        try:
+            rows = json.loads((target / "rows.json").read_text(encoding="utf-8"))
+            words = (
+                json.loads((target / "tokens.json").read_text(encoding="utf-8"))
+                if tokens
+                else [""] * len(rows["chunk_ids"])
+            )
+            bm25 = None
+            if rows["chunk_ids"]:
+                bm25 = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
+        except (OSError, ValueError, KeyError):
+            return None  # a half-written or damaged copy: the caller rebuilds it from Chroma
+        records = [
+            KeywordRow(cid, aid, int(pub), src, tuple(tok.split()))
+            for cid, aid, pub, src, tok in zip(
+                rows["chunk_ids"],
+                rows["article_ids"],
+                rows["published"],
+                rows["sources"],
+                words,
+                strict=True,
+            )
+        ]
+        return cls(records, bm25, int(rows["generation"]), has_tokens=tokens)
+
+
+def keyword_row(chunk: Chunk, tokens: Sequence[str]) -> KeywordRow:
+    return KeywordRow(
+        chunk.id,
+        chunk.article_id,
+        date_as_int(chunk.published) or 0,
+        chunk.source or "",
+        tuple(tokens),
+    )
+
+
+class KeywordSync:
+    """Keeps the keyword index in ``folder`` in step with a Chroma store.
+
+    >>> sync = KeywordSync(index_dir / "keyword" / "newsrag", store, chunker)
+    >>> sync.current().search(sync.tokenize(["European army"])[0], n=50)
+    """
+
+    def __init__(self, folder: Path, store: ChromaStore, chunker: Chunker) -> None:
+        self.folder = folder
+        self.store = store
+        self.chunker = chunker
+        self.tokenize = Tokenizer()
+        self._index: KeywordIndex | None = None
+
+    def current(self) -> KeywordIndex:
+        """The keyword index matching the store's generation, rebuilt from Chroma if stale."""
+        generation = self.store.generation()
+        if self._index is not None and self._index.generation == generation:
+            return self._index
+        loaded = KeywordIndex.load(self.folder)
+        if loaded is None or loaded.generation != generation:
+            loaded = self.rebuild(generation)
+        self._index = loaded
+        return loaded
+
+    def rebuild(self, generation: int) -> KeywordIndex:
+        """Build the keyword index from every passage in Chroma and save it."""
+        chunks = list(self.store.iter_chunks())
+        tokens = self.tokenize([self.chunker.indexed_text(c) for c in chunks])
+        index = KeywordIndex.build(
+            [keyword_row(c, t) for c, t in zip(chunks, tokens, strict=True)], generation
+        )
+        self._save(index)
+        return index
+
+    def apply(
+        self,
+        written: Sequence[tuple[str, Sequence[Chunk]]],
+        deleted: Sequence[str],
+        generation: int,
+    ) -> KeywordIndex:
+        """Record one ingest or delete that moved the store to ``generation``: ``written`` are
+        (article id, its new chunks), ``deleted`` are removed article ids."""
+        base = KeywordIndex.load(self.folder, tokens=True)
+        if base is None or base.generation != generation - 1:
+            index = self.rebuild(generation)  # missed a write (crash, other process): start over
+        else:
+            chunks = [c for _, cs in written for c in cs]
+            tokens = self.tokenize([self.chunker.indexed_text(c) for c in chunks])
+            drop = [aid for aid, _ in written] + list(deleted)
+            rows = [keyword_row(c, t) for c, t in zip(chunks, tokens, strict=True)]
+            index = base.updated(drop, rows, generation)
+            self._save(index)
+        self._index = index
+        return index
+
+    def _save(self, index: KeywordIndex) -> None:
+        try:
+            index.save(self.folder)
+        except OSError as exc:
+            warnings.warn(
+                f"Could not save the keyword index to {self.folder} ({exc}); it works for this "
+                "run and is rebuilt next time — make the index folder writable.",
+                stacklevel=2,
+            )
