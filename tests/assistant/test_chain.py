@@ -1,6 +1,7 @@
 """The Runnable chain, the LangChain retriever and the Assistant over a real index."""
 
 import re
+from dataclasses import replace
 
 import pytest
 from langchain_core.documents import Document
@@ -8,6 +9,7 @@ from langchain_core.runnables import RunnableLambda
 
 from assistant import Assistant, NewsIndex, NewsRetriever
 from index.records import Article
+from index.retrieval import SearchFilters
 from tests.conftest import RUTTE_QUESTION
 
 
@@ -48,6 +50,21 @@ def test_retriever_drops_into_a_langchain_chain(
             doc.metadata["start"] : doc.metadata["end"]
         ]
         == doc.page_content
+    )
+
+
+def test_retriever_takes_mode_and_filters(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    wire = [replace(a, source="Coast Post") if a.id == "wind" else a for a in tiny_corpus]
+    fake_index.ingest_articles(wire)
+    coast = SearchFilters.build(sources=["Coast Post"])
+    retriever = Assistant(fake_index).as_retriever(k=3, mode="keyword", filters=coast)
+    docs = retriever.invoke("wind farm power grid")
+    assert [d.metadata["article_id"] for d in docs] == ["wind"]
+    assert (
+        NewsRetriever(index=fake_index, k=3).invoke("wind", filters=coast)[0].metadata["source"]
+        == "Coast Post"
     )
 
 

@@ -97,6 +97,70 @@ def test_ask_refusal_json(sample_index_dir: Path) -> None:
     assert code == 0 and data["refused"] is True and data["citations"] == []
 
 
+HIT_KEYS = [
+    "rank",
+    "score",
+    "relevance",
+    "chunk_id",
+    "article_id",
+    "title",
+    "source",
+    "published",
+    "url",
+    "start",
+    "end",
+    "passage",
+]
+
+
+def test_search_json_in_every_mode(sample_index_dir: Path) -> None:
+    for mode in ("hybrid", "dense", "keyword"):
+        code, out, _ = run(
+            "search",
+            RUTTE_QUESTION,
+            "--index",
+            str(sample_index_dir),
+            "--mode",
+            mode,
+            "--json",
+            "--as-of",
+            "2026-01-17",
+        )
+        hits = json.loads(out)
+        assert code == 0 and len(hits) == 5
+        assert all(list(h) == HIT_KEYS for h in hits)
+        assert hits[0]["article_id"] == "harbour-ledger-2026-01-14-rutte-nato"
+    code, out, _ = run("search", "European army", "--index", str(sample_index_dir), "-k", "2")
+    assert code == 0 and out.startswith("1. ") and "cosine" in out
+
+
+def test_ask_filters_limit_sources_and_dates(sample_index_dir: Path) -> None:
+    idx = str(sample_index_dir)
+    code, out, _ = run("ask", RUTTE_QUESTION, "--index", idx, "--source", "Nobody Daily", "--json")
+    assert code == 0 and json.loads(out)["refused"] is True
+    code, out, _ = run(
+        "ask",
+        RUTTE_QUESTION,
+        "--index",
+        idx,
+        "--since",
+        "2026-01-14",
+        "--until",
+        "2026-01-14",
+        "--json",
+    )
+    cited = json.loads(out)["citations"]
+    assert code == 0 and cited and all(c["published"] == "2026-01-14" for c in cited)
+
+
+def test_bad_dates_name_the_fix(sample_index_dir: Path) -> None:
+    idx = str(sample_index_dir)
+    code, _, err = run("ask", "x", "--index", idx, "--as-of", "soonish")
+    assert code == 1 and "as_of 'soonish' is not a date — write it as YYYY-MM-DD" in err
+    code, _, err = run("ask", "x", "--index", idx, "--since", "2026-02-01", "--until", "2026-01-01")
+    assert code == 1 and "since=2026-02-01 is after until=2026-01-01" in err
+
+
 def test_list_stats_and_delete(tmp_path: Path, sample_index_dir: Path) -> None:
     idx = tmp_path / "copy"
     shutil.copytree(sample_index_dir, idx)

@@ -54,3 +54,27 @@ def test_relative_index_dir_is_made_absolute_once(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert Settings(index_dir=Path("idx")).index_dir == tmp_path / "idx"
+
+
+def test_retrieval_settings_from_env() -> None:
+    s = Settings.from_env(
+        {
+            "NEWSRAG_SEARCH_MODE": "keyword",
+            "NEWSRAG_CHUNK_HEADER": "off",
+            "NEWSRAG_TIME_WEIGHT": "0",
+            "NEWSRAG_MAX_PER_ARTICLE": "0",
+            "NEWSRAG_RERANKER": "/models/reranker",
+        }
+    )
+    assert (s.search_mode, s.chunk_header, s.time_weight, s.max_per_article, s.reranker) == (
+        "keyword",
+        False,
+        0.0,
+        0,
+        "/models/reranker",
+    )
+    assert Settings.from_env({"NEWSRAG_CHUNK_HEADER": "yes"}).chunk_header is True
+    with pytest.raises(ConfigError, match="NEWSRAG_CHUNK_HEADER='maybe' is not true or false"):
+        Settings.from_env({"NEWSRAG_CHUNK_HEADER": "maybe"})
+    with pytest.raises(ConfigError, match="search_mode='fuzzy' is not a search mode — use one of"):
+        Settings(search_mode="fuzzy")
