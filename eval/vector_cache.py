@@ -30,9 +30,9 @@ class VectorCache:
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         keys_file, vectors_file = folder / "keys.npy", folder / "vectors.npy"
         if keys_file.exists() and vectors_file.exists():
-            keys = np.load(keys_file)
+            keys = np.load(keys_file)  # (n, 16) uint8: fixed-width bytes would drop trailing NULs
             self._vectors = np.load(vectors_file)
-            self._keys = {bytes(k): i for i, k in enumerate(keys)}
+            self._keys = {k.tobytes(): i for i, k in enumerate(keys)}
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -41,18 +41,21 @@ class VectorCache:
         return [self._vectors[self._keys[k]] if k in self._keys else None for k in keys]
 
     def add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
-        fresh = [(k, v) for k, v in zip(keys, vectors, strict=True) if k not in self._keys]
+        fresh: dict[bytes, np.ndarray] = {}
+        for key, vector in zip(keys, vectors, strict=True):
+            if key not in self._keys and key not in fresh:  # a text may repeat in one batch
+                fresh[key] = vector
         if not fresh:
             return
         start = len(self._keys)
-        block = np.stack([v for _, v in fresh]).astype(np.float32)
+        block = np.stack(list(fresh.values())).astype(np.float32)
         self._vectors = block if start == 0 else np.concatenate([self._vectors, block])
-        for offset, (key, _) in enumerate(fresh):
+        for offset, key in enumerate(fresh):
             self._keys[key] = start + offset
 
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        keys = np.array(list(self._keys), dtype="S16")
+        keys = np.frombuffer(b"".join(self._keys), dtype=np.uint8).reshape(-1, 16)
         for name, array in (("keys", keys), ("vectors", self._vectors)):
             tmp = self.folder / f"{name}.tmp.npy"
             np.save(tmp, array)

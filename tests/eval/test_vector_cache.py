@@ -1,0 +1,34 @@
+"""The benchmark's text -> vector cache."""
+
+from pathlib import Path
+
+import numpy as np
+
+from eval.vector_cache import CachingEmbedder, VectorCache, text_key
+from index.embeddings import FakeEmbedder
+
+
+def test_cache_keeps_each_text_with_its_own_vector(tmp_path: Path) -> None:
+    inner = FakeEmbedder(16)
+    cache = VectorCache(tmp_path)
+    embedder = CachingEmbedder(inner, cache)
+    texts = ["flood warning", "flood warning", "rates held", "tram opens"]  # one repeat
+    first = embedder.embed_documents(texts)
+    assert np.allclose(first, inner.embed_documents(texts))
+    assert embedder.embedded == 4 and len(cache) == 3
+
+    again = CachingEmbedder(inner, VectorCache(tmp_path))  # reloaded from disk
+    more = ["tram opens", "new text", "flood warning"]
+    assert np.allclose(again.embed_documents(more), inner.embed_documents(more))
+    assert again.embedded == 1
+
+
+def test_keys_survive_trailing_zero_bytes(tmp_path: Path) -> None:
+    cache = VectorCache(tmp_path)
+    keys = [b"\x01" * 15 + b"\x00", b"\x02" * 16]
+    cache.add(keys, np.eye(2, dtype=np.float32))
+    cache.save()
+    loaded = VectorCache(tmp_path)
+    got = loaded.get(keys)
+    assert got[0] is not None and got[1] is not None
+    assert np.allclose(np.stack(got), np.eye(2)) and text_key("m", "t") != text_key("n", "t")
