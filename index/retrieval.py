@@ -115,6 +115,7 @@ class Ranking:
     half_life_days: float = 30.0
     max_per_article: int = 2
     rerank_candidates: int = 30
+    future_half_life_days: float = 0.0
 
 
 class Reranker(Protocol):
@@ -179,10 +180,10 @@ class Retriever:
         vector = self.embedder.embed_query(query)
         keyword = self.keyword.current()
         lists: dict[str, list[tuple[str, float]]] = {}
+        tokens = self.keyword.tokenize([query])[0] if mode != "dense" else []
         if mode in ("hybrid", "dense"):
             lists["dense"] = self.store.nearest(vector, r.candidates, filters.where())
         if mode in ("hybrid", "keyword"):
-            tokens = self.keyword.tokenize([query])[0]
             found = keyword.search(tokens, r.candidates, filters.mask(keyword))
             lists["keyword"] = [(keyword.rows[row].chunk_id, score) for row, score in found]
         candidates = self._fuse(lists, keyword)
@@ -261,7 +262,7 @@ def _with(candidate: Candidate, **changes: Any) -> Candidate:
 def _prefer_time(
     candidates: list[Candidate], as_of: date, window: TimeWindow | None, r: Ranking
 ) -> list[Candidate]:
-    preference = TimePreference(as_of, window, r.half_life_days)
+    preference = TimePreference(as_of, window, r.half_life_days, r.future_half_life_days)
     shaped = [
         _with(c, relevance=c.relevance + r.time_weight * preference.score(c.published))
         for c in candidates
