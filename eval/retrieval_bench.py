@@ -1,5 +1,6 @@
-"""The retrieval benchmark: keyword, dense, hybrid and hybrid + time retrieval of newsrag, and an
-external peer (txtai, hybrid), over the same chunks and the same embedding model, in one run.
+"""The retrieval benchmark: keyword, dense, hybrid, hybrid + time and the default ranking of
+newsrag (hybrid + time + lead bonus), and an external peer (txtai, hybrid), over the same chunks
+and the same embedding model, in one run.
 
     python -m eval.retrieval_bench \\
         --corpus ../shared/data/realtimeqa-2026/articles.jsonl \\
@@ -15,6 +16,7 @@ mentioned most often in the top 5 passages. Built indexes and passage vectors ar
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -280,8 +282,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder = CachingEmbedder(load_embedder(args.embedding_model), VectorCache(cache / "vectors"))
     log(f"{len(items)} questions; corpus {', '.join(map(str, args.corpus))}")
     defaults = Settings.from_env({})
-    ranking = Ranking(time_weight=defaults.time_weight, max_per_article=defaults.max_per_article)
-    no_time = Ranking(time_weight=0.0, max_per_article=defaults.max_per_article)
+    ranking = Ranking(
+        time_weight=defaults.time_weight,
+        lead_weight=defaults.lead_weight,
+        max_per_article=defaults.max_per_article,
+    )
+    pure = dataclasses.replace(ranking, time_weight=0.0, lead_weight=0.0)
+    timed = dataclasses.replace(ranking, lead_weight=0.0)
     variants = {"off": [False], "on": [True], "both": [False, True]}[args.headers]
     rows: list[dict[str, Any]] = []
     peer_index = None
@@ -289,13 +296,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         index = build_index(args.corpus, cache, embedder, header, log)
         suffix = " +headers" if header else ""
         methods: list[tuple[str, Search]] = [
-            (
-                f"keyword (bm25s){suffix}",
-                newsrag_search(index, "keyword", no_time, False, RANK_DEPTH),
-            ),
-            (f"dense (Chroma){suffix}", newsrag_search(index, "dense", no_time, False, RANK_DEPTH)),
-            (f"hybrid{suffix}", newsrag_search(index, "hybrid", no_time, False, RANK_DEPTH)),
-            (f"hybrid + time{suffix}", newsrag_search(index, "hybrid", ranking, True, RANK_DEPTH)),
+            (f"keyword (bm25s){suffix}", newsrag_search(index, "keyword", pure, False)),
+            (f"dense (Chroma){suffix}", newsrag_search(index, "dense", pure, False)),
+            (f"hybrid{suffix}", newsrag_search(index, "hybrid", pure, False)),
+            (f"hybrid + time{suffix}", newsrag_search(index, "hybrid", timed, True)),
+            (f"newsrag default{suffix}", newsrag_search(index, "hybrid", ranking, True)),
         ]
         for name, search in methods:
             log(f"running {name}")

@@ -44,6 +44,7 @@ class Settings:
     top_k: int = 5
     search_mode: str = "hybrid"
     time_weight: float = 0.3
+    lead_weight: float = 0.1
     max_per_article: int = 2
     reranker: str = ""
     min_score: float = 0.30
@@ -81,6 +82,10 @@ class Settings:
         if self.time_weight < 0:
             raise ConfigError(
                 f"time_weight={self.time_weight} must be 0 (off) or more — fix NEWSRAG_TIME_WEIGHT."
+            )
+        if self.lead_weight < 0:
+            raise ConfigError(
+                f"lead_weight={self.lead_weight} must be 0 (off) or more — fix NEWSRAG_LEAD_WEIGHT."
             )
         if self.max_per_article < 0:
             raise ConfigError(

@@ -39,6 +39,7 @@ class KeywordRow:
     published: int  # YYYYMMDD, 0 when undated
     source: str
     tokens: tuple[str, ...]
+    position: int = 0  # the chunk's place in its article (0: the lead)
 
 
 class Tokenizer:
@@ -84,6 +85,7 @@ class KeywordIndex:
         self.published = np.array([r.published for r in self.rows], dtype=np.int64)
         self.article_ids = np.array([r.article_id for r in self.rows], dtype=object)
         self.sources = np.array([r.source for r in self.rows], dtype=object)
+        self.positions = np.array([r.position for r in self.rows], dtype=np.int32)
 
     @classmethod
     def build(cls, rows: Sequence[KeywordRow], generation: int) -> KeywordIndex:
@@ -135,6 +137,7 @@ class KeywordIndex:
             "article_ids": [r.article_id for r in self.rows],
             "published": [r.published for r in self.rows],
             "sources": [r.source for r in self.rows],
+            "positions": [r.position for r in self.rows],
         }
         (target / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
         tokens = [" ".join(r.tokens) for r in self.rows]
@@ -164,19 +167,20 @@ class KeywordIndex:
             bm25 = None
             if rows["chunk_ids"]:
                 bm25 = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
+            records = [
+                KeywordRow(cid, aid, int(pub), src, tuple(tok.split()), int(pos))
+                for cid, aid, pub, src, tok, pos in zip(
+                    rows["chunk_ids"],
+                    rows["article_ids"],
+                    rows["published"],
+                    rows["sources"],
+                    words,
+                    rows["positions"],
+                    strict=True,
+                )
+            ]
         except (OSError, ValueError, KeyError):
             return None  # a half-written or damaged copy: the caller rebuilds it from Chroma
-        records = [
-            KeywordRow(cid, aid, int(pub), src, tuple(tok.split()))
-            for cid, aid, pub, src, tok in zip(
-                rows["chunk_ids"],
-                rows["article_ids"],
-                rows["published"],
-                rows["sources"],
-                words,
-                strict=True,
-            )
-        ]
         return cls(records, bm25, int(rows["generation"]), has_tokens=tokens)
 
 
@@ -187,6 +191,7 @@ def keyword_row(chunk: Chunk, tokens: Sequence[str]) -> KeywordRow:
         date_as_int(chunk.published) or 0,
         chunk.source or "",
         tuple(tokens),
+        chunk.index,
     )
 
 

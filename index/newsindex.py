@@ -72,7 +72,11 @@ class NewsIndex:
             reranker = self._reranker
             if reranker is None and s.reranker:
                 reranker = CrossEncoderReranker.load(s.reranker)
-            ranking = Ranking(time_weight=s.time_weight, max_per_article=s.max_per_article)
+            ranking = Ranking(
+                time_weight=s.time_weight,
+                lead_weight=s.lead_weight,
+                max_per_article=s.max_per_article,
+            )
             self._retriever = Retriever(self.store, self.keyword, self.embedder, ranking, reranker)
         return self._retriever
 

@@ -103,8 +103,9 @@ class Ranking:
     """How candidates become the top k. Defaults are the values the retrieval benchmark chose.
 
     Fusion is reciprocal-rank fusion of the dense and keyword lists, normalised to [0, 1];
-    ``time_weight`` adds a date preference (see TimePreference); ``max_per_article`` caps how
-    many passages of one article the top k holds while other articles qualify.
+    ``time_weight`` adds a date preference (see TimePreference) and ``lead_weight`` a bonus for
+    an article's first passage; ``max_per_article`` caps how many passages of one article the
+    top k holds while other articles qualify.
     """
 
     candidates: int = 50
@@ -116,6 +117,7 @@ class Ranking:
     max_per_article: int = 2
     rerank_candidates: int = 30
     future_half_life_days: float = 0.0
+    lead_weight: float = 0.1  # news puts the key facts first: a bonus for an article's lead
 
 
 class Reranker(Protocol):
@@ -129,6 +131,7 @@ class Candidate:
     chunk_id: str
     article_id: str
     published: int
+    position: int = 0
     relevance: float = 0.0
     cosine: float | None = None
     ranks: Mapping[str, int] = field(default_factory=dict)
@@ -188,8 +191,7 @@ class Retriever:
             lists["keyword"] = [(keyword.rows[row].chunk_id, score) for row, score in found]
         candidates = self._fuse(lists, keyword)
         window = time_window(query, as_of) if as_of else None
-        if as_of and r.time_weight > 0:
-            candidates = _prefer_time(candidates, as_of, window, r)
+        candidates = _apply_priors(candidates, as_of, window, r)
         if self.reranker is not None:
             candidates = self._rerank(query, candidates)
         chosen = _diversify(candidates, k, r.max_per_article)
@@ -211,13 +213,13 @@ class Retriever:
         out = []
         for chunk_id, score in fused.items():
             row = keyword.position.get(chunk_id)
-            article_id = keyword.rows[row].article_id if row is not None else chunk_id
-            published = keyword.rows[row].published if row is not None else 0
+            info = keyword.rows[row] if row is not None else None
             out.append(
                 Candidate(
                     chunk_id,
-                    article_id,
-                    published,
+                    info.article_id if info else chunk_id,
+                    info.published if info else 0,
+                    info.position if info else -1,
                     score / best if best else 0.0,
                     cosines.get(chunk_id),
                     ranks[chunk_id],
@@ -259,14 +261,24 @@ def _with(candidate: Candidate, **changes: Any) -> Candidate:
     return Candidate(**values)
 
 
-def _prefer_time(
-    candidates: list[Candidate], as_of: date, window: TimeWindow | None, r: Ranking
+def _apply_priors(
+    candidates: list[Candidate], as_of: date | None, window: TimeWindow | None, r: Ranking
 ) -> list[Candidate]:
-    preference = TimePreference(as_of, window, r.half_life_days, r.future_half_life_days)
-    shaped = [
-        _with(c, relevance=c.relevance + r.time_weight * preference.score(c.published))
-        for c in candidates
-    ]
+    """Add the date preference (with an as-of date) and the lead bonus, then re-sort."""
+    use_time = as_of is not None and r.time_weight > 0
+    if not use_time and r.lead_weight <= 0:
+        return candidates
+    preference = (
+        TimePreference(as_of, window, r.half_life_days, r.future_half_life_days)
+        if as_of is not None
+        else None
+    )
+    shaped = []
+    for c in candidates:
+        bonus = r.lead_weight if c.position == 0 else 0.0
+        if use_time and preference is not None:
+            bonus += r.time_weight * preference.score(c.published)
+        shaped.append(_with(c, relevance=c.relevance + bonus))
     shaped.sort(key=lambda c: (-c.relevance, c.chunk_id))
     return shaped
 

@@ -51,7 +51,13 @@ def test_bench_writes_table_json_and_plot_and_reuses_its_cache(
 ) -> None:
     result = _run(tmp_path, "--headers", "off", "--no-peer")
     methods = [r["method"] for r in result["rows"]]
-    assert methods == ["keyword (bm25s)", "dense (Chroma)", "hybrid", "hybrid + time"]
+    assert methods == [
+        "keyword (bm25s)",
+        "dense (Chroma)",
+        "hybrid",
+        "hybrid + time",
+        "newsrag default",
+    ]
     for row in result["rows"]:
         assert set(row) == ROW_KEYS and row["questions"] == result["n_questions"] == 24
         assert row["hit@5"] >= 0.9 and len(row["hit_curve"]) == 10

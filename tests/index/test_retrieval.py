@@ -159,3 +159,18 @@ def test_real_model_finds_rutte_in_every_mode(sample_index: NewsIndex) -> None:
         hits = sample_index.search(RUTTE_QUESTION, 5, mode=mode, as_of=date(2026, 1, 17))
         assert hits[0].chunk.article_id == "harbour-ledger-2026-01-14-rutte-nato", mode
         assert -1.0 <= hits[0].score <= 1.0
+
+
+def test_lead_bonus_lifts_an_articles_first_passage(fake_index: NewsIndex) -> None:
+    lead = "The port strike ended on Monday after a pay deal. " * 3
+    later = "Port strike port strike: dockers back the deal, the union said. " * 3
+    text = lead + " ".join(["Filler words about weather and traffic today."] * 12) + " " + later
+    fake_index.ingest_articles([make_article("strike", "Dock news", text)])
+
+    def first_position(lead_weight: float) -> int:
+        ranking = Ranking(time_weight=0.0, lead_weight=lead_weight, max_per_article=0)
+        retriever = Retriever(fake_index.store, fake_index.keyword, fake_index.embedder, ranking)
+        return retriever.search("port strike deal", 3, mode="keyword")[0].chunk.index
+
+    assert first_position(0.0) != 0
+    assert first_position(1.0) == 0
