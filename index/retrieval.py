@@ -108,7 +108,7 @@ class Ranking:
     top k holds while other articles qualify.
     """
 
-    candidates: int = 50
+    candidates: int = 100
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.0

@@ -28,7 +28,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("last_year", re.compile(r"\blast year\b", re.I)),
     ("month", re.compile(rf"\b(?:in|during|since|of|on) ({_MONTH})(?:\s+(\d{{4}}))?\b", re.I)),
     ("year", re.compile(r"\b(?:in|during|of) ((?:19|20)\d\d)\b", re.I)),
+    ("recent", re.compile(r"\b(?:recent(?:ly)?|lately|latest)\b", re.I)),
 ]
+RECENT_DAYS = 14  # "recently" / "latest": the last two weeks
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def _resolve(kind: str, match: re.Match[str], as_of: date) -> tuple[date, date] 
     if kind == "yesterday":
         day = as_of - timedelta(days=1)
         return day, day
+    if kind == "recent":
+        return as_of - timedelta(days=RECENT_DAYS), as_of
     if kind == "this_week":
         return as_of - timedelta(days=7), as_of
     if kind == "last_week":

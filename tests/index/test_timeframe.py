@@ -24,6 +24,8 @@ AS_OF = date(2026, 3, 10)  # a Tuesday
         ("What happened in Sept 2024?", date(2024, 9, 1), date(2024, 9, 30)),
         ("Who won the election in 2025?", date(2025, 1, 1), date(2025, 12, 31)),
         ("What did the company report last year?", date(2025, 1, 1), date(2025, 12, 31)),
+        ("Which singer recently announced a tour?", date(2026, 2, 24), date(2026, 3, 10)),
+        ("What is the latest on the strike?", date(2026, 2, 24), date(2026, 3, 10)),
     ],
 )
 def test_relative_expressions_resolve_from_the_as_of_date(
