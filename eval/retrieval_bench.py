@@ -204,8 +204,18 @@ def plot(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    palette = plt.get_cmap("tab10")
+    colors = iter([palette(i) for i in range(10)])
+    by_base: dict[str, Any] = {}
     for r in rows:
-        ax.plot(KS, r["hit_curve"], marker="o", markersize=3, label=r["method"])
+        name = r["method"]
+        base = name.replace(" +headers", "")
+        if base not in by_base:
+            by_base[base] = "black" if name.startswith("txtai") else next(colors)
+        style = "--" if name.endswith("+headers") else "-"
+        ax.plot(
+            KS, r["hit_curve"], style, color=by_base[base], marker="o", markersize=3, label=name
+        )
     ax.set_xlabel("k (passages)")
     ax.set_ylabel("hit@k (gold answer in the top k)")
     ax.set_xticks(KS)
