@@ -3,8 +3,9 @@ optionally reranked by a cross-encoder. A question in, the best passages out."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol, cast
 
@@ -133,8 +134,7 @@ class Candidate:
     published: int
     position: int = 0
     relevance: float = 0.0
-    cosine: float | None = None
-    ranks: Mapping[str, int] = field(default_factory=dict)
+    cosine: float | None = None  # known for passages the dense search returned
 
 
 class Retriever:
@@ -204,11 +204,9 @@ class Retriever:
         weights = {"dense": r.dense_weight, "keyword": r.keyword_weight}
         best = sum(weights[name] for name in lists) / (r.rrf_k + 1)
         fused: dict[str, float] = {}
-        ranks: dict[str, dict[str, int]] = {}
         for name, items in lists.items():
             for rank, (chunk_id, _) in enumerate(items, start=1):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weights[name] / (r.rrf_k + rank)
-                ranks.setdefault(chunk_id, {})[name] = rank
         cosines = dict(lists.get("dense", []))
         out = []
         for chunk_id, score in fused.items():
@@ -222,7 +220,6 @@ class Retriever:
                     info.position if info else -1,
                     score / best if best else 0.0,
                     cosines.get(chunk_id),
-                    ranks[chunk_id],
                 )
             )
         out.sort(key=lambda c: (-c.relevance, c.chunk_id))
@@ -237,7 +234,9 @@ class Retriever:
         order = sorted(range(len(head)), key=lambda i: -scores[i])
         r = self.ranking
         reranked = [
-            _with(head[i], relevance=(r.rrf_k + 1) / (r.rrf_k + rank) + head[i].relevance * 1e-3)
+            dataclasses.replace(
+                head[i], relevance=(r.rrf_k + 1) / (r.rrf_k + rank) + head[i].relevance * 1e-3
+            )
             for rank, i in enumerate(order, start=1)
         ]
         return reranked + candidates[len(head) :]
@@ -254,11 +253,6 @@ class Retriever:
                 cosine = float(np.dot(stored, vector))
             hits.append(Hit(chunk, round(cosine, 6), len(hits) + 1, round(candidate.relevance, 6)))
         return hits
-
-
-def _with(candidate: Candidate, **changes: Any) -> Candidate:
-    values = {**candidate.__dict__, **changes}
-    return Candidate(**values)
 
 
 def _apply_priors(
@@ -278,7 +272,7 @@ def _apply_priors(
         bonus = r.lead_weight if c.position == 0 else 0.0
         if use_time and preference is not None:
             bonus += r.time_weight * preference.score(c.published)
-        shaped.append(_with(c, relevance=c.relevance + bonus))
+        shaped.append(dataclasses.replace(c, relevance=c.relevance + bonus))
     shaped.sort(key=lambda c: (-c.relevance, c.chunk_id))
     return shaped
 
