@@ -15,25 +15,10 @@ from index.retrieval import SearchFilters
 
 
 def hit_to_document(hit: Hit) -> Document:
-    """The LangChain view of a hit: the passage as content, everything else as metadata."""
-    c = hit.chunk
-    return Document(
-        page_content=c.text,
-        id=c.id,
-        metadata={
-            "chunk_id": c.id,
-            "article_id": c.article_id,
-            "title": c.title,
-            "source": c.source,
-            "published": c.published,
-            "url": c.url,
-            "start": c.start,
-            "end": c.end,
-            "score": hit.score,
-            "relevance": hit.relevance,
-            "rank": hit.rank,
-        },
-    )
+    """The LangChain view of a hit: the passage as content, the rest of ``Hit.to_dict()`` (ids,
+    article metadata, offsets, scores, rank) as metadata."""
+    metadata = hit.to_dict()
+    return Document(page_content=metadata.pop("passage"), id=hit.chunk.id, metadata=metadata)
 
 
 class NewsRetriever(BaseRetriever):
