@@ -99,6 +99,13 @@ class FakeEmbedder:
         return self._one(text)
 
 
+def stay_offline() -> None:
+    """Tell the Hugging Face libraries never to reach the hub (unless the user said otherwise)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
 def load_embedder(name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> Embedder:
     """Build the embedder called ``name``, offline: the bundled default, a local folder, a model
     already in the Hugging Face cache, or ``fake[:DIM]``. Never downloads anything."""
@@ -109,9 +116,7 @@ def load_embedder(name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> 
         return FakeEmbedder(int(dim_text))
     name = canonical_model_name(name)
     location = model_location(name)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    stay_offline()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 

@@ -163,7 +163,7 @@ class NewsIndex:
     def _ingest(
         self, loaded: Loaded, progress: Callable[[int], Progress] | None = None
     ) -> IngestReport:
-        report = ingest(
+        return ingest(
             loaded,
             self.store,
             self.embedder,
@@ -171,7 +171,6 @@ class NewsIndex:
             progress,
             on_commit=lambda written, generation: self.keyword.apply(written, (), generation),
         )
-        return report
 
     def search(
         self,

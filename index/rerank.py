@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from index.embeddings import stay_offline
 from index.errors import EmbeddingModelError
 
 
@@ -24,8 +24,7 @@ class CrossEncoderReranker:
 
     @classmethod
     def load(cls, name: str) -> CrossEncoderReranker:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        stay_offline()
         from sentence_transformers import CrossEncoder
 
         location = str(Path(name).expanduser()) if Path(name).expanduser().is_dir() else name
