@@ -1,4 +1,5 @@
-"""The ingest pipeline: loaded articles -> new/updated/unchanged -> chunks -> vectors -> store."""
+"""The ingest pipeline: loaded articles -> new/updated/unchanged -> chunks with their speakers ->
+vectors -> store."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.attribution import with_statements
 from index.chunking import Chunker
 from index.embeddings import Embedder
 from index.loaders import Loaded
@@ -70,7 +72,10 @@ def ingest(
     indexes update in bulk; the store's generation is bumped before the first write."""
     started = time.perf_counter()
     work = plan(loaded.articles, store)
-    chunked = [(article, chunker.chunk(article)) for article in work.to_write]
+    chunked = [
+        (article, with_statements(chunker.chunk(article), article.text))
+        for article in work.to_write
+    ]
     generation = store.begin_write() if chunked else None
     advance = progress(sum(len(c) for _, c in chunked)) if progress else None
     written = 0

@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+ANALYSIS_VERSION = 1  # 1: speakers of quotes and reported speech (index.attribution)
+
 
 @dataclass(frozen=True)
 class Article:
@@ -26,9 +28,23 @@ class Article:
     origin: str = ""  # where it was read from ("file.jsonl:12"); not part of the content
 
     def content_hash(self) -> str:
-        """A digest of everything stored for the article, to tell unchanged from updated."""
-        payload = {k: v for k, v in asdict(self).items() if k != "origin"}
+        """A digest of everything stored for the article, to tell unchanged from updated. It
+        includes ANALYSIS_VERSION, so articles indexed before a change in what ingest derives
+        from them (such as speakers) count as updated and are rewritten on the next ingest."""
+        payload: dict[str, Any] = {k: v for k, v in asdict(self).items() if k != "origin"}
+        payload["analysis"] = ANALYSIS_VERSION
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A sentence of an article in which ``speaker`` speaks: ``article.text[start:end]``.
+    ``kind`` is "quote" (inside quotation marks) or "reported" ("Rutte warned that ...")."""
+
+    speaker: str
+    start: int
+    end: int
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,9 @@ class Chunk:
     source: str | None = None
     published: str | None = None
     url: str | None = None
+    # Who speaks in the passage (see index.attribution); None: an index built before newsrag
+    # recorded speakers, re-ingest with --force to add them.
+    statements: tuple[Statement, ...] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 
+from index.attribution import dump_statements, load_statements
 from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
 from index.metadata import date_as_int
 from index.records import Article, ArticleInfo, Chunk
@@ -325,6 +326,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
             "published": chunk.published,
             "published_int": date_as_int(chunk.published),
             "url": chunk.url,
+            "statements": None if chunk.statements is None else dump_statements(chunk.statements),
         }
     )
 
@@ -361,4 +363,5 @@ def _chunk_from(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chu
         source=_opt(meta, "source"),
         published=_opt(meta, "published"),
         url=_opt(meta, "url"),
+        statements=load_statements(str(meta["statements"])) if "statements" in meta else None,
     )
