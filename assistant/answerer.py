@@ -3,31 +3,42 @@ each followed by the ``[n]`` of the passage it came from; a refusal when nothing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 from assistant.questions import (
     answer_kind,
+    asks_for_name,
+    capitalised_names,
     content_words,
+    focus_noun,
     fold,
     holds_fact,
+    holds_focus,
     holds_kind,
     mentions,
     question_entities,
     required_fact,
+    speech_subject,
+    speech_topic,
 )
 from assistant.records import Answer, Citation
+from index.attribution import attribute
 from index.chunking import sentence_spans
 from index.embeddings import Embedder
-from index.records import Hit
+from index.records import Hit, Statement
 
 REFUSAL = "I could not find an answer to that in the indexed articles."
+RELATED = 3  # passages shown as "related" with a refusal
 MAX_SENTENCES = 4
 MIN_SENTENCE_WORDS = 5
 REDUNDANT_COSINE = 0.9
 KEEP_RATIO = 0.6  # a sentence joins the answer if it scores at least this share of the best
+VOTE_WEIGHT = 0.15
 MANY_NAMES = 4  # with this many names in a question, one may be missing from the passages
 
 
@@ -37,6 +48,8 @@ class Sentence:
     start: int  # offsets into the article
     end: int
     text: str
+    speaker: str | None = None  # who speaks in it (index.attribution), if anyone
+    before: str = ""  # the sentence before it in the passage, which often sets its topic
 
 
 class ExtractiveAnswerer:
@@ -55,18 +68,34 @@ class ExtractiveAnswerer:
         """An Answer for ``question`` from ``hits`` (best first)."""
         entities = question_entities(question)
         if not self.supported(question, hits, entities):
-            return Answer(question, REFUSAL, True, (), tuple(hits))
+            return refusal(question, hits)
         sentences = _sentences(hits)
+        speaker = speech_subject(question)
+        if speaker:
+            # "What did Rutte say ...": only Rutte's own attributed words answer it
+            sentences = [s for s in sentences if s.speaker and _names(s.speaker, speaker)]
+            if not sentences or not _on_topic(question, sentences, entities):
+                return refusal(question, hits, _no_statement(question, speaker))
         fact = required_fact(question)
         # the figure asked for must sit in a passage about what was asked (a "how much"
         # question about a museum is not answered by a lottery article's jackpot)
         about = [s for s in sentences if _share_named(s.hit, entities) == 1.0] or sentences
-        if not sentences or (fact and not any(holds_fact(s.text, fact) for s in about)):
-            return Answer(question, REFUSAL, True, (), tuple(hits))
+        if not sentences or (fact and not any(_holds(s, fact, entities) for s in about)):
+            return refusal(question, hits)
+        focus = focus_noun(question)
+        if focus and not any(holds_focus(s.text, focus) for s in about):
+            return refusal(question, hits)  # "the winning numbers": no passage names any
         vectors = self.embedder.embed_documents([s.text for s in sentences])
         scores = self._scores(question, sentences, vectors, entities)
         chosen = self._select(sentences, vectors, scores)
-        return _compose(question, chosen, hits)
+        lead = chosen[0] if answer_kind(question) and chosen else None
+        return _compose(question, chosen, hits, lead)
+
+    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+        """The answer text in one piece, then the Answer (the same shape an LLM streams in)."""
+        answer = self.answer(question, hits)
+        yield answer.answer
+        yield answer
 
     def supported(
         self, question: str, hits: Sequence[Hit], entities: set[str] | None = None
@@ -89,19 +118,29 @@ class ExtractiveAnswerer:
         entities: set[str],
     ) -> np.ndarray:
         """Similarity to the question, passage score, shared words, names asked about, and
-        whether the sentence holds the kind of answer asked for (a number for "how many")."""
-        cosine = vectors @ self.embedder.embed_query(question)
-        terms = content_words(question)
-        overlap = np.array(
-            [len(terms & content_words(s.text)) / len(terms) if terms else 0.0 for s in sentences]
-        )
+        whether the sentence holds the kind of answer asked for (a number for "how many").
+        "What did X say about Y?" is scored against Y: all of X's sentences name X."""
+        topic = speech_topic(question) or question
+        cosine = vectors @ self.embedder.embed_query(topic)
+        terms = content_words(topic)
+        overlap = np.array([_overlap(terms, s) for s in sentences])
         passage = np.array([s.hit.score for s in sentences])
         # "What did Rutte say ..." is answered from passages about Rutte, not near-misses.
         named = np.array([_share_named(s.hit, entities) for s in sentences])
         kind = answer_kind(question)
         typed = np.array([holds_kind(s.text, kind, question) for s in sentences], dtype=float)
+        fact = required_fact(question)
+        exact = np.array(
+            [fact is not None and _holds(s, fact, entities) for s in sentences], dtype=float
+        )
         scores = 0.55 * cosine + 0.25 * passage + 0.20 * overlap + 0.20 * (named - 1.0)
-        scores += 0.10 * typed
+        scores += 0.10 * typed + 0.15 * exact  # "how many turbines": the sentence counting them
+        if asks_for_name(question):
+            # the name most of the passages put forward is likely the answer (redundancy)
+            best = _voted_name(question, sentences)
+            if best:
+                voted = np.array([mentions(fold(s.text), best) for s in sentences], dtype=float)
+                scores += VOTE_WEIGHT * voted
         if named.max() == 1.0:  # passages about everyone asked about exist: use only those
             scores[named < 1.0] = -np.inf
         return scores
@@ -109,21 +148,91 @@ class ExtractiveAnswerer:
     def _select(
         self, sentences: Sequence[Sentence], vectors: np.ndarray, scores: np.ndarray
     ) -> list[Sentence]:
-        """Best sentences first, skipping near-repeats, until the word budget is spent."""
+        """Best sentences first, skipping near-repeats, until the word budget (which counts the
+        "According to ..." lead of each article) is spent."""
         chosen: list[int] = []
+        articles: set[str] = set()
         words = 0
         best = float(scores.max())
         for i in np.argsort(-scores):
             if len(chosen) >= MAX_SENTENCES or (chosen and scores[i] < KEEP_RATIO * best):
                 break
+            if not np.isfinite(scores[i]):
+                break
             if any(float(vectors[i] @ vectors[j]) > REDUNDANT_COSINE for j in chosen):
                 continue
+            hit = sentences[i].hit
             length = len(sentences[i].text.split())
+            if hit.chunk.article_id not in articles:
+                length += len(lead_in(hit, first=not articles).split())
             if chosen and words + length > self.max_words:
-                continue
+                continue  # a shorter sentence may still fit
             chosen.append(int(i))
+            articles.add(hit.chunk.article_id)
             words += length
         return [sentences[i] for i in chosen]
+
+
+def _voted_name(question: str, sentences: Sequence[Sentence]) -> str | None:
+    """The name (not one the question uses) that the passages mention most, each mention
+    weighted by its passage's similarity to the question."""
+    asked = content_words(question) | question_entities(question)
+    votes: dict[str, float] = {}
+    for s in sentences:
+        for name in set(capitalised_names(s.text)):
+            words = content_words(name)
+            if words and not words & asked:
+                votes[fold(name)] = votes.get(fold(name), 0.0) + max(s.hit.score, 0.0)
+    return max(votes, key=lambda n: (votes[n], n)) if votes else None
+
+
+def _overlap(terms: set[str], sentence: Sentence) -> float:
+    """Share of the question's words in the sentence; a word found only in the sentence before
+    counts half ("... raised proposals for a European army. Rutte warned that ...")."""
+    if not terms:
+        return 0.0
+    own = terms & content_words(sentence.text)
+    near = (terms - own) & content_words(sentence.before)
+    return (len(own) + 0.5 * len(near)) / len(terms)
+
+
+def refusal(question: str, hits: Sequence[Hit], text: str = REFUSAL) -> Answer:
+    """A refusal that shows the closest passages as "related"."""
+    related = tuple(Citation.from_hit(n, h) for n, h in enumerate(hits[:RELATED], start=1))
+    return Answer(question, text, True, (), tuple(hits), related=related)
+
+
+def _on_topic(question: str, statements: Sequence[Sentence], entities: set[str]) -> bool:
+    """Whether the speaker's statements touch the topic asked about: "What did Corvasier say
+    about nuclear deterrence?" needs a statement (or the sentence that introduces it) naming
+    deterrence or nuclear; names in the topic were already checked against the passages."""
+    topic = speech_topic(question)
+    terms = {t for t in content_words(topic or "") if t not in entities and t.isalpha()}
+    if not terms:
+        return True
+    return any(terms & content_words(f"{s.before} {s.text}") for s in statements)
+
+
+def _no_statement(question: str, speaker: set[str]) -> str:
+    """ "I found no statement by Rutte on that ..." with the name as the question spells it."""
+    words = [w for w in re.findall(r"[^\W\d_][\w'\u2019-]*", question) if _names(w, speaker)]
+    who = " ".join(dict.fromkeys(re.sub(r"['\u2019]s$", "", w) for w in words)) or "them"
+    return f"I could not find a statement by {who} on that in the indexed articles."
+
+
+def _names(text: str, stems: set[str]) -> bool:
+    """Whether ``text`` (a speaker's name) mentions any of the name ``stems`` asked about."""
+    folded = fold(text)
+    return any(mentions(folded, stem) for stem in stems)
+
+
+def _holds(sentence: Sentence, fact: str, entities: set[str]) -> bool:
+    """Whether ``sentence`` holds the figure asked for, about what was asked: a number of seats
+    for the Rural Alliance must name the Rural Alliance, in the sentence or the headline."""
+    if not holds_fact(sentence.text, fact):
+        return False
+    context = fold(f"{sentence.hit.chunk.title}\n{sentence.text}")
+    return all(mentions(context, e) for e in entities)
 
 
 def _share_named(hit: Hit, entities: set[str]) -> float:
@@ -134,28 +243,75 @@ def _share_named(hit: Hit, entities: set[str]) -> float:
 
 
 def _sentences(hits: Sequence[Hit]) -> list[Sentence]:
-    """Each distinct sentence of the passages once, credited to the best passage holding it."""
+    """Each distinct sentence of the passages once, credited to the best passage holding it,
+    with its speaker."""
     found: dict[tuple[str, int], Sentence] = {}
     for hit in hits:
         chunk = hit.chunk
+        speakers = {s.start: s.speaker for s in statements_of(hit)}
+        before = ""
         for start, end in sentence_spans(chunk.text, offset=chunk.start):
             text = chunk.text[start - chunk.start : end - chunk.start]
             key = (chunk.article_id, start)
             if len(text.split()) >= MIN_SENTENCE_WORDS and key not in found:
-                found[key] = Sentence(hit, start, end, text)
+                found[key] = Sentence(hit, start, end, text, speakers.get(start), before)
+            before = text
     return list(found.values())
 
 
-def _compose(question: str, chosen: Sequence[Sentence], hits: Sequence[Hit]) -> Answer:
-    """Order sentences by article (best article first), then by position, and number sources."""
+def statements_of(hit: Hit) -> tuple[Statement, ...]:
+    """The passage's statements; an index built before speakers were recorded has none stored,
+    so they are read from the passage alone (pronouns resolve only within it)."""
+    chunk = hit.chunk
+    if chunk.statements is not None:
+        return chunk.statements
+    return tuple(
+        Statement(s.speaker, s.start + chunk.start, s.end + chunk.start, s.kind)
+        for s in attribute(chunk.text)
+    )
+
+
+def lead_in(hit: Hit, first: bool = True) -> str:
+    """Where a sentence comes from: "According to The Harbour Ledger (14 Jan 2026):" for the
+    first article of an answer, "The Harbour Ledger (14 Jan 2026) adds:" for the next ones."""
+    chunk = hit.chunk
+    who = chunk.source or f"\u201c{chunk.title}\u201d"
+    when = _day(chunk.published)
+    where = f"{who} ({when})" if when else who
+    return f"According to {where}:" if first else f"{where} adds:"
+
+
+def _day(published: str | None) -> str | None:
+    """ "2026-01-14" -> "14 Jan 2026"; other strings unchanged."""
+    if not published:
+        return None
+    try:
+        day = date.fromisoformat(published[:10])
+    except ValueError:
+        return published
+    return f"{day.day} {day:%b %Y}"
+
+
+def _compose(
+    question: str, chosen: Sequence[Sentence], hits: Sequence[Hit], lead: Sentence | None = None
+) -> Answer:
+    """Group sentences by article, the article of the best sentence first, each group led by
+    where it comes from and read in article order; ``lead`` (the sentence holding the person,
+    place, date or number asked for) opens the answer. Sources are numbered as they appear."""
     article_rank: dict[str, int] = {}
     for s in chosen:
         article_rank.setdefault(s.hit.chunk.article_id, len(article_rank))
-    ordered = sorted(chosen, key=lambda s: (article_rank[s.hit.chunk.article_id], s.start))
+    ordered = sorted(
+        chosen, key=lambda s: (article_rank[s.hit.chunk.article_id], s is not lead, s.start)
+    )
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     parts: list[str] = []
+    current: str | None = None  # the article being quoted
     for s in ordered:
+        if s.hit.chunk.article_id != current:
+            parts.append(lead_in(s.hit, first=current is None))
+            current = s.hit.chunk.article_id
         if s.hit.chunk.id not in numbers:
             numbers[s.hit.chunk.id] = len(numbers) + 1
             citations.append(Citation.from_hit(numbers[s.hit.chunk.id], s.hit))

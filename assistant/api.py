@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from assistant.answerer import ExtractiveAnswerer
-from assistant.chain import build_chain
+from assistant.chain import Answerer, build_chain, build_retrieval
+from assistant.followup import Turn, resolve, turns_from
 from assistant.records import Answer
 from assistant.retriever import NewsRetriever
 from index.config import Settings
@@ -15,6 +18,15 @@ from index.embeddings import Embedder
 from index.newsindex import NewsIndex
 from index.records import Hit
 from index.retrieval import SearchFilters
+
+History = Sequence[Turn | Mapping[str, Any]]
+
+
+def _asked(answer: Answer, question: str, resolved: str) -> Answer:
+    """The answer to ``resolved``, reported as the answer to what the user typed."""
+    if resolved == question:
+        return answer
+    return replace(answer, question=question, resolved=resolved)
 
 
 class Assistant:
@@ -25,13 +37,26 @@ class Assistant:
     >>> answer.answer, answer.citations[0].passage
     """
 
-    def __init__(self, index: NewsIndex, answerer: ExtractiveAnswerer | None = None) -> None:
+    def __init__(self, index: NewsIndex, answerer: Answerer | None = None) -> None:
         self.index = index
         self.settings = index.settings
-        self.answerer = answerer or ExtractiveAnswerer(
+        self.extractive = ExtractiveAnswerer(
             index.embedder, self.settings.answer_words, self.settings.min_score
         )
+        self.answerer: Answerer = answerer or self._default_answerer()
+        self.retrieval = build_retrieval(index, self.settings.top_k)
         self.chain = build_chain(index, self.answerer, self.settings.top_k)
+
+    def _default_answerer(self) -> Answerer:
+        """The extractive answerer, or the LLM named by ``settings.llm`` on top of it."""
+        if not self.settings.llm:
+            return self.extractive
+        from assistant.llm import LLMAnswerer, load_chat_model  # langchain only when asked for
+
+        model = load_chat_model(self.settings.llm, self.settings.llm_base_url)
+        return LLMAnswerer(
+            model, self.extractive, spec=self.settings.llm, max_words=self.settings.answer_words
+        )
 
     @classmethod
     def open(
@@ -52,20 +77,68 @@ class Assistant:
         mode: str | None = None,
         filters: SearchFilters | None = None,
         as_of: str | date | None = "today",
+        history: History | None = None,
     ) -> Answer:
         """Answer ``question`` from the ``k`` best passages (default ``settings.top_k``).
 
-        ``mode``, ``filters`` and ``as_of`` shape retrieval as in :meth:`retrieve`.
+        ``mode``, ``filters`` and ``as_of`` shape retrieval as in :meth:`retrieve`. ``history``
+        is the conversation so far (oldest first: :class:`Turn`, ``ask --json`` objects or chat
+        messages); a follow-up such as "What about the Arctic?" is resolved against it first,
+        and ``Answer.resolved`` shows what was searched for.
         """
-        return self.chain.invoke(
+        resolved = self.resolve(question, history)
+        answer = self.chain.invoke(
             {
-                "question": question,
+                "question": resolved,
                 "k": k or self.settings.top_k,
                 "mode": mode,
                 "filters": filters,
                 "as_of": as_of,
             }
         )
+        return _asked(answer, question, resolved)
+
+    def stream(
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        filters: SearchFilters | None = None,
+        as_of: str | date | None = "today",
+        history: History | None = None,
+    ) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, but yields the answer text as it is written (pieces of ``str``)
+        and the finished :class:`Answer` last. The extractive answerer writes it in one piece;
+        an LLM streams its tokens, and the final Answer has its citations checked."""
+        resolved = self.resolve(question, history)
+        hits = self.retrieval.invoke(
+            {
+                "question": resolved,
+                "k": k or self.settings.top_k,
+                "mode": mode,
+                "filters": filters,
+                "as_of": as_of,
+            }
+        )
+        for part in self.answerer.stream(resolved, hits):
+            yield _asked(part, question, resolved) if isinstance(part, Answer) else part
+
+    @staticmethod
+    def resolve(question: str, history: History | None) -> str:
+        """``question`` made self-contained against ``history`` (see assistant.followup)."""
+        if not history:
+            return question
+        turns: list[Turn] = []
+        records: list[Mapping[str, Any]] = []  # chat messages pair up across items
+        for item in history:
+            if isinstance(item, Turn):
+                turns += turns_from(records)
+                records = []
+                turns.append(item)
+            else:
+                records.append(item)
+        return resolve(question, turns + turns_from(records))
 
     def retrieve(
         self,

@@ -2,38 +2,85 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.answerer import ExtractiveAnswerer
+from assistant.answerer import statements_of
+from assistant.questions import fold, mentions, speech_subject
 from assistant.records import Answer
 from index.newsindex import NewsIndex
+from index.records import Hit
+
+SPEAKER_POOL = 3  # "What did X say ...": look this many times deeper for passages where X speaks
+
+
+class Answerer(Protocol):
+    """Anything that turns a question and its passages into an Answer (extractive or LLM)."""
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Answer: ...
+
+    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+        """Pieces of the answer text as written, the finished Answer last."""
+        ...
+
+
+def prefer_speaker(hits: Sequence[Hit], speaker: set[str], k: int) -> list[Hit]:
+    """The ``k`` best passages, those in which ``speaker`` (name stems) speaks first."""
+
+    def speaks(hit: Hit) -> bool:
+        return any(mentions(fold(s.speaker), stem) for s in statements_of(hit) for stem in speaker)
+
+    ordered = sorted(hits, key=lambda h: not speaks(h))[:k]  # stable: best first within each
+    return [replace(h, rank=n) for n, h in enumerate(ordered, start=1)]
+
+
+def search_depth(question: str, k: int) -> int:
+    """How many passages to search for to answer from ``k``: deeper for "What did X say"."""
+    return k * SPEAKER_POOL if speech_subject(question) else k
+
+
+def answer_passages(question: str, hits: Sequence[Hit], k: int) -> list[Hit]:
+    """The ``k`` passages to answer ``question`` from, out of ``hits`` (best first, at least
+    :func:`search_depth` of them): those where the person asked about speaks come first."""
+    speaker = speech_subject(question)
+    return prefer_speaker(hits, speaker, k) if speaker else list(hits[:k])
+
+
+def build_retrieval(index: NewsIndex, default_k: int = 5) -> Runnable[dict[str, Any], list[Hit]]:
+    """``{"question": str, "k": int?, "mode": str?, "filters": SearchFilters?, "as_of": str?}``
+    in, the passages to answer from out (see NewsIndex.search for the keys). A question about
+    what someone said looks deeper and puts the passages where that person speaks first."""
+
+    def retrieve(inputs: dict[str, Any]) -> list[Hit]:
+        k = inputs.get("k") or default_k
+        hits = index.search(
+            inputs["question"],
+            search_depth(inputs["question"], k),
+            mode=inputs.get("mode"),
+            filters=inputs.get("filters"),
+            as_of=inputs.get("as_of", "today"),
+        )
+        return answer_passages(inputs["question"], hits, k)
+
+    return RunnableLambda(retrieve).with_config(run_name="retrieve")
 
 
 def build_chain(
-    index: NewsIndex, answerer: ExtractiveAnswerer, default_k: int = 5
+    index: NewsIndex, answerer: Answerer, default_k: int = 5
 ) -> Runnable[dict[str, Any], Answer]:
-    """``{"question": str, "k": int?, "mode": str?, "filters": SearchFilters?, "as_of": str?}``
-    in, an :class:`Answer` out (see NewsIndex.search for the retrieval keys).
+    """The retrieval inputs in (see :func:`build_retrieval`), an :class:`Answer` out.
 
     >>> chain = build_chain(index, answerer)
     >>> chain.invoke({"question": "What did Rutte say about a European army?"}).answer
     """
 
-    def retrieve(inputs: dict[str, Any]) -> list[Any]:
-        return index.search(
-            inputs["question"],
-            inputs.get("k") or default_k,
-            mode=inputs.get("mode"),
-            filters=inputs.get("filters"),
-            as_of=inputs.get("as_of", "today"),
-        )
-
     def answer(inputs: dict[str, Any]) -> Answer:
         return answerer.answer(inputs["question"], inputs["hits"])
 
-    chain = RunnablePassthrough.assign(
-        hits=RunnableLambda(retrieve).with_config(run_name="retrieve")
-    ) | RunnableLambda(answer).with_config(run_name="answer")
+    chain = RunnablePassthrough.assign(hits=build_retrieval(index, default_k)) | RunnableLambda(
+        answer
+    ).with_config(run_name="answer")
     return chain.with_config(run_name="newsrag")

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from assistant.api import Assistant
-from assistant.console import format_answer, format_hits, print_report, progress_bar
+from assistant.console import echo_stream, format_hits, print_report, progress_bar
+from assistant.followup import Turn, load_history
 from index.config import SEARCH_MODES, Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
@@ -197,11 +198,48 @@ def ingest(
         sys.exit(EXIT_SKIPPED)
 
 
+def answer_options(func: F) -> F:
+    """--words, --llm and --llm-base-url: how the answer is written."""
+    options = [
+        click.option(
+            "--llm-base-url",
+            metavar="URL",
+            help="An OpenAI-compatible server for --llm openai:MODEL (llama.cpp, vLLM, LM "
+            "Studio) [env NEWSRAG_LLM_BASE_URL].",
+        ),
+        click.option(
+            "--llm",
+            metavar="PROVIDER:MODEL",
+            help="Write answers with a LangChain chat model, e.g. openai:gpt-4o-mini, "
+            "ollama:llama3.2 or gguf:PATH (needs newsrag[llm]) [env NEWSRAG_LLM; default: "
+            "extractive answers, no LLM].",
+        ),
+        click.option(
+            "--words",
+            "answer_words",
+            type=click.IntRange(min=10),
+            metavar="N",
+            help="About how many words an answer may have [env NEWSRAG_ANSWER_WORDS; default 80].",
+        ),
+    ]
+    for option in options:
+        func = option(func)
+    return func
+
+
 @main.command()
 @click.argument("question")
 @index_options
 @top_k_option
 @search_options
+@answer_options
+@click.option(
+    "--history",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The conversation so far, to resolve a follow-up: a JSON list or JSONL of "
+    "'newsrag ask --json' answers or chat messages ({role, content}).",
+)
 @json_option
 def ask(
     question: str,
@@ -213,6 +251,10 @@ def ask(
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,
+    answer_words: int | None,
+    llm: str | None,
+    llm_base_url: str | None,
+    history: Path | None,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from the index, citing passages as [n].
@@ -221,16 +263,98 @@ def ask(
     Example:
       newsrag ask "What did Rutte say about a European army?" --index ./idx --json
       newsrag ask "Who won the vote last week?" --as-of 2026-03-10 --source Reuters
+      newsrag ask "What did Rutte say about a European army?" --json > chat.jsonl
+      newsrag ask "What about the Arctic?" --history chat.jsonl
     """
-    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
-    filters = SearchFilters.build(sources, since, until)
-    answer = Assistant.open(settings=settings).ask(
-        question, mode=mode, filters=filters, as_of=as_of
+    settings = settings_from(
+        index_dir=index_dir,
+        embedding_model=embedding_model,
+        top_k=top_k,
+        answer_words=answer_words,
+        llm=llm,
+        llm_base_url=llm_base_url,
     )
+    filters = SearchFilters.build(sources, since, until)
+    turns = load_history(history) if history else None
+    assistant = Assistant.open(settings=settings)
     if as_json:
+        answer = assistant.ask(question, mode=mode, filters=filters, as_of=as_of, history=turns)
         print_json(answer.to_dict())
-    else:
-        click.echo(format_answer(answer))
+        return
+    resolved = assistant.resolve(question, turns)
+    if resolved != question:
+        click.echo(f"(searched for: {resolved})")
+    echo_stream(assistant.stream(question, mode=mode, filters=filters, as_of=as_of, history=turns))
+
+
+@main.command()
+@index_options
+@top_k_option
+@search_options
+@answer_options
+@json_option
+def repl(
+    index_dir: Path | None,
+    embedding_model: str | None,
+    top_k: int | None,
+    mode: str | None,
+    as_of: str,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    answer_words: int | None,
+    llm: str | None,
+    llm_base_url: str | None,
+    as_json: bool,
+) -> None:
+    """Ask questions one after another; follow-ups ("What about the Arctic?") are read
+    against the conversation. Type :new to start over, :quit (or Ctrl-D) to leave.
+
+    \b
+    Example:
+      newsrag repl --index ./idx
+      printf 'What did Rutte say about a European army?\\nWhat about the Arctic?\\n' \\
+        | newsrag repl --json
+    """
+    settings = settings_from(
+        index_dir=index_dir,
+        embedding_model=embedding_model,
+        top_k=top_k,
+        answer_words=answer_words,
+        llm=llm,
+        llm_base_url=llm_base_url,
+    )
+    filters = SearchFilters.build(sources, since, until)
+    assistant = Assistant.open(settings=settings)
+    interactive = sys.stdin.isatty()
+    turns: list[Turn] = []
+    while True:
+        if interactive:
+            click.echo("newsrag> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if question in (":quit", ":q", ":exit"):
+            break
+        if question == ":new":
+            turns = []
+            click.echo("(new conversation)", err=True)
+            continue
+        if not question:
+            continue
+        if as_json:
+            answer = assistant.ask(question, mode=mode, filters=filters, as_of=as_of, history=turns)
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            resolved = assistant.resolve(question, turns)
+            if resolved != question:
+                click.echo(f"(searched for: {resolved})")
+            answer = echo_stream(
+                assistant.stream(question, mode=mode, filters=filters, as_of=as_of, history=turns)
+            )
+            click.echo()
+        turns.append(Turn(answer.question, answer.answer, answer.resolved))
 
 
 @main.command()
@@ -270,6 +394,7 @@ def search(
 @main.command()
 @index_options
 @top_k_option
+@answer_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
@@ -283,6 +408,9 @@ def chat(
     index_dir: Path | None,
     embedding_model: str | None,
     top_k: int | None,
+    answer_words: int | None,
+    llm: str | None,
+    llm_base_url: str | None,
     host: str,
     port: int,
     examples: tuple[str, ...],
@@ -295,7 +423,14 @@ def chat(
     """
     from ui import launch
 
-    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
+    settings = settings_from(
+        index_dir=index_dir,
+        embedding_model=embedding_model,
+        top_k=top_k,
+        answer_words=answer_words,
+        llm=llm,
+        llm_base_url=llm_base_url,
+    )
     launch(Assistant.open(settings=settings), host=host, port=port, examples=list(examples) or None)
 
 
@@ -303,6 +438,7 @@ def chat(
 @click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @index_options
 @top_k_option
+@answer_options
 @click.option(
     "--mode",
     type=click.Choice(SEARCH_MODES),
@@ -320,6 +456,9 @@ def eval_command(
     index_dir: Path | None,
     embedding_model: str | None,
     top_k: int | None,
+    answer_words: int | None,
+    llm: str | None,
+    llm_base_url: str | None,
     mode: str | None,
     out: Path | None,
     as_json: bool,
@@ -333,7 +472,14 @@ def eval_command(
     """
     from eval import format_table, load_qa, run_eval, write_report
 
-    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
+    settings = settings_from(
+        index_dir=index_dir,
+        embedding_model=embedding_model,
+        top_k=top_k,
+        answer_words=answer_words,
+        llm=llm,
+        llm_base_url=llm_base_url,
+    )
     items = load_qa(qa_file)
     bar = None if as_json else progress_bar("Evaluating", "question")
     report = run_eval(Assistant.open(settings=settings), items, progress=bar, mode=mode)

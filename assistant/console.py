@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 import click
 
-from assistant.records import Answer
+from assistant.records import Answer, Citation
 from index.newsindex import NewsIndex
 from index.records import Hit, IngestReport
 
@@ -72,10 +73,57 @@ def format_hits(hits: Sequence[Hit], width: int = 100) -> str:
     return "\n".join(lines).rstrip()
 
 
+def echo_stream(parts: Iterable[str | Answer], width: int = 100) -> Answer:
+    """Print an answer as it is written, then its notices and sources; returns the Answer.
+
+    The streamed text is the model's raw words; if checking its citations changed it (markers
+    renumbered or dropped), the checked answer is printed after it.
+    """
+    streamed: list[str] = []
+    for part in parts:
+        if isinstance(part, Answer):
+            if not streamed:  # nothing came before the Answer (a refusal or a fallback)
+                click.echo(format_answer(replace(part, resolved=None), width))
+            else:
+                click.echo("\n" + _after_stream(part, "".join(streamed), width))
+            return part
+        streamed.append(part)
+        click.echo(part, nl=False)
+    raise RuntimeError("the answer stream ended without an Answer")
+
+
+def _after_stream(answer: Answer, streamed: str, width: int) -> str:
+    lines = [f"Note: {notice}" for notice in answer.notices]
+    if streamed.strip() != answer.answer.strip():
+        lines += ["Checked answer:", textwrap.fill(answer.answer, width)]
+    lines += _sources(answer, width)
+    return "\n".join(lines)
+
+
+def _header(answer: Answer) -> str:
+    lines = [f"(searched for: {answer.resolved})"] if answer.resolved else []
+    lines += [f"Note: {notice}" for notice in answer.notices]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _sources(answer: Answer, width: int) -> list[str]:
+    lines = _passages(answer.citations, width)
+    if answer.related:
+        lines += ["", "Related passages (they do not answer the question):"]
+        lines += _passages(answer.related, width)
+    return lines
+
+
 def format_answer(answer: Answer, width: int = 100) -> str:
-    """The answer, then each cited passage with its title, source and date."""
-    lines = [textwrap.fill(answer.answer, width)]
-    for c in answer.citations:
+    """The answer, then each cited passage with its title, source and date; a refusal lists the
+    closest passages as related; notices and the resolved follow-up question come first."""
+    lines = [_header(answer) + textwrap.fill(answer.answer, width), *_sources(answer, width)]
+    return "\n".join(lines)
+
+
+def _passages(citations: Sequence[Citation], width: int) -> list[str]:
+    lines: list[str] = []
+    for c in citations:
         meta = ", ".join(x for x in (c.source, c.published) if x)
         lines += ["", f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "")]
         if c.url:
@@ -90,4 +138,4 @@ def format_answer(answer: Answer, width: int = 100) -> str:
                 placeholder=" …",
             )
         )
-    return "\n".join(lines)
+    return lines

@@ -94,6 +94,33 @@ def answer_kind(question: str) -> AnswerKind | None:
     return None
 
 
+_ASKS_NAME = re.compile(
+    r"^\s*(?:who|whom|whose|where|which|what (?!(?:is|was|are|were|did|does|do|has|have|had|"
+    r"will|would|can|could|should|happened|caused|made)\b)[^\W\d_]+ (?:is|was|are|were|did|"
+    r"does|do|has|have|had|will|would)\b)",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'\u2019&-]*(?:\s+(?:of|de|la|von|van|the|and|&)?\s*"
+    r"[A-Z][\w'\u2019&-]*)*"
+)
+
+
+def asks_for_name(question: str) -> bool:
+    """Whether the answer is a name: who / where / which ... / "what company did ..."."""
+    return _ASKS_NAME.search(question) is not None
+
+
+def capitalised_names(sentence: str) -> list[str]:
+    """Runs of capitalised words, not counting a sentence's first word on its own."""
+    names = []
+    for match in _CAPITALISED.finditer(sentence):
+        name = match.group().strip(" .'\u2019").removesuffix("'s").removesuffix("\u2019s")
+        if name and fold(name) not in NOT_ENTITIES:
+            names.append(name)
+    return names
+
+
 def holds_kind(sentence: str, kind: AnswerKind | None, question: str) -> bool:
     """Whether ``sentence`` contains the kind of thing ``question`` asks for."""
     if kind is None:
@@ -110,7 +137,7 @@ def holds_kind(sentence: str, kind: AnswerKind | None, question: str) -> bool:
     )
 
 
-TIME_UNITS = frozenset("second minute hour day week month year decade century time".split())
+TIME_UNITS = frozenset("second minute hour day week month year decade century".split())
 _HOW_MANY = re.compile(r"^\s*how many ([^\W_]+)", re.IGNORECASE)
 _HOW_MUCH_MONEY = re.compile(
     r"^\s*how much\b.*\b(money|cost|costs|pay|paid|spend|spent|invest|invested|raise|raised|"
@@ -143,4 +170,117 @@ def holds_fact(sentence: str, fact: str) -> bool:
     if fact == "money":
         return _MONEY.search(sentence) is not None
     noun = fact.removeprefix("count:")
-    return holds_kind(sentence, "number", "") and noun in content_words(sentence)
+    # the figure counts the thing: "87 people", "58 of the 175 seats", "eleven times"
+    return any(
+        noun in {_stem(w) for w in WORD.findall(m.group("after"))}
+        for m in _COUNT.finditer(sentence)
+    )
+
+
+_NUMERAL = r"(?:\d[\d,.]*|" + "|".join(sorted(NUMBER_WORDS)) + r")"
+_COUNT = re.compile(rf"\b{_NUMERAL}(?P<after>(?:[\s-]+[^\W\d_]+){{1,3}})", re.IGNORECASE)
+
+
+_SPEECH_Q = (
+    re.compile(
+        r"\bwhat (?:did|does|do|has|have|had|will|would) (?P<who>.+?) "
+        r"(?:say|said|tell|told|think|warn|argue|announce|claim|suggest|propose|write|mean|"
+        r"believe|predict|promise|want|urge|call|describe|add|stress|insist)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\baccording to (?P<who>[^,?]+)", re.IGNORECASE),
+    re.compile(
+        r"\bhow (?:did|does|has) (?P<who>.+?) (?:describe|respond|react|characteri[sz]e|explain|"
+        r"justify|defend|see|view|call)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\bwhat (?:was|is) (?P<who>.+?)['\u2019]s? (?:view|position|stance|response|message|"
+        r"warning|argument|reaction|comment|assessment|take|answer|explanation)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\bwhy (?:does|did) (?P<who>.+?) (?:think|say|believe|argue|warn)\b", re.IGNORECASE
+    ),
+)
+
+
+def speech_subject(question: str) -> set[str]:
+    """The names (stems) of the person whose words a question asks for: "What did Rutte say
+    about ...?" -> {"rutte"}. Empty when the question is not about what someone said, or names
+    them only by role ("the NATO chief")."""
+    for pattern in _SPEECH_Q:
+        match = pattern.search(question)
+        if match:
+            who = match.group("who")
+            if re.search(r"['\u2019]s? [a-z]", who):  # "Port Calder's manager": a role, no name
+                return set()
+            # "What did Rutte say" puts the name first in its clause: read it as mid-sentence.
+            return question_entities("x " + who)
+    return set()
+
+
+_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|over)\s+(?P<topic>[^?]+)", re.IGNORECASE)
+
+
+def speech_topic(question: str) -> str | None:
+    """What a "What did X say about Y?" question asks about (Y), or None."""
+    if not speech_subject(question):
+        return None
+    match = _TOPIC.search(question)
+    return match.group("topic").strip() if match else None
+
+
+_FOCUS = (
+    re.compile(
+        r"^\s*what (?:is|are|was|were) (?:the )?(?P<phrase>(?:[^\W\d_]+ ){0,2}?)"
+        r"(?P<noun>[^\W\d_]+) (?P<prep>in|of|for|on|at|that|which|did|does|do|when|after|from|"
+        r"behind)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\s*what (?P<noun>[^\W\d_]+) (?P<prep>will|would|did|does|do|is|was|are|were|has|have)"
+        r" (?!you\b)",
+        re.IGNORECASE,
+    ),
+)
+# Nouns so general that any passage on the topic holds them, and words that look like nouns.
+GENERIC_NOUNS = frozenset(
+    """
+reason purpose goal aim result outcome role way thing part main key first last latest new big
+biggest largest
+""".split()
+)
+# "What country / kind / percentage did ...": the type of the answer, not a word it must contain.
+ANSWER_TYPES = frozenset(
+    """
+country city town company team party person people kind type sort percentage percent share
+year month day date time place state region organization organisation group event animal
+""".split()
+)
+# Asking for "the winning numbers" or "the final score" wants figures, not the word.
+QUANTITY_NOUNS = frozenset("number figure score total tally count".split())
+# "What is the number of X": the noun that counts is X, which other checks cover.
+OF_NOUNS = frozenset("kind type sort share level rate number amount name size total".split())
+
+
+def holds_focus(sentence: str, noun: str) -> bool:
+    """Whether ``sentence`` names the thing :func:`focus_noun` found (with a figure, for
+    "numbers" or "score")."""
+    if noun not in content_words(sentence):
+        return False
+    return noun not in QUANTITY_NOUNS or re.search(r"\d", sentence) is not None
+
+
+def focus_noun(question: str) -> str | None:
+    """The thing a "What was the X in ...?" question asks for ("winning numbers" -> "number"),
+    which a passage must name to answer it; None for other questions or general nouns."""
+    match = _FOCUS[0].search(question) or _FOCUS[1].search(question)
+    if not match:
+        return None
+    noun = _stem(match.group("noun"))
+    if noun in STOPWORDS or noun in GENERIC_NOUNS or noun in ANSWER_TYPES:
+        return None
+    if match.group("prep").lower() == "of" and noun in OF_NOUNS:
+        return None
+    return noun

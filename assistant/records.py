@@ -46,6 +46,11 @@ class Answer:
     """An answer with inline ``[n]`` markers, each backed by ``citations[n-1]``.
 
     ``hits`` are the passages the answer was composed from (not part of the JSON).
+    ``related``: when refused, the closest passages, shown as "related" (numbered from 1).
+    ``notices``: things the reader must see (an LLM error and the fallback, unsupported claims).
+    ``unsupported``: sentences of an LLM answer that their cited passage does not back.
+    ``answerer``: "extractive", or "llm:PROVIDER:MODEL".
+    ``resolved``: the question actually searched for (a follow-up resolved against history).
     """
 
     question: str
@@ -53,12 +58,22 @@ class Answer:
     refused: bool
     citations: tuple[Citation, ...] = ()
     hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
+    related: tuple[Citation, ...] = ()
+    notices: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+    answerer: str = "extractive"
+    resolved: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``newsrag ask --json`` object."""
+        """The ``newsrag ask --json`` object (the first four keys are the original contract)."""
         return {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
+            "related": [c.to_dict() for c in self.related],
+            "notices": list(self.notices),
+            "unsupported": list(self.unsupported),
+            "answerer": self.answerer,
+            "resolved_question": self.resolved or self.question,
         }

@@ -49,6 +49,8 @@ class Settings:
     reranker: str = ""
     min_score: float = 0.30
     answer_words: int = 80
+    llm: str = ""  # PROVIDER:MODEL for a LangChain chat model; empty = extractive answers only
+    llm_base_url: str = ""  # an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser().absolute())
@@ -91,6 +93,11 @@ class Settings:
             raise ConfigError(
                 f"max_per_article={self.max_per_article} must be 0 (no cap) or more — fix "
                 "NEWSRAG_MAX_PER_ARTICLE."
+            )
+        if self.llm and ":" not in self.llm:
+            raise ConfigError(
+                f"llm={self.llm!r} names no provider — use PROVIDER:MODEL, e.g. "
+                "openai:gpt-4o-mini or ollama:llama3.2 (NEWSRAG_LLM / --llm)."
             )
         if not self.embedding_model.strip():
             raise ConfigError("embedding_model is empty — name a sentence-transformers model.")

@@ -36,6 +36,11 @@ def hit(text: str, article_id: str, score: float, rank: int, offset: int = 0) ->
     )
 
 
+def without_leads(text: str) -> str:
+    """The answer without its "According to X (date):" / "X (date) adds:" lead-ins."""
+    return re.sub(r"(?:According to [^:]+|[^.\]]+ adds): ", "", text)
+
+
 def answerer(**kw: float) -> ExtractiveAnswerer:
     return ExtractiveAnswerer(
         FakeEmbedder(256), max_words=int(kw.get("words", 80)), min_score=kw.get("min_score", 0.3)
@@ -49,7 +54,8 @@ def test_answer_quotes_sentences_verbatim_with_valid_markers() -> None:
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
     assert markers and set(markers) == {c.n for c in answer.citations}
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
-    for sentence, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", answer.answer):
+    assert answer.answer.startswith("According to Wire (14 Jan 2026): ")
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", without_leads(answer.answer)):
         assert sentence in answer.citations[int(n) - 1].passage
     assert "duplicating NATO command structures" in answer.answer
     assert answer.citations[0].article_id == "rutte"

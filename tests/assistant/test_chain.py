@@ -92,3 +92,65 @@ def test_rutte_question_cites_the_command_structures_passage(sample_index: NewsI
 def test_unsupported_questions_are_refused(sample_index: NewsIndex, question: str) -> None:
     answer = Assistant(sample_index).ask(question)
     assert answer.refused and answer.citations == ()
+
+
+def test_who_said_what_answers_only_from_the_speakers_statements(
+    sample_index: NewsIndex,
+) -> None:
+    answer = Assistant(sample_index).ask(RUTTE_QUESTION)
+    assert answer.answer.startswith("According to The Harbour Ledger (14 Jan 2026): ")
+    speakers = {s.speaker for h in answer.hits if h.chunk.statements for s in h.chunk.statements}
+    assert "Mark Rutte" in speakers  # statements were stored with the chunks at ingest
+    quoted = [
+        s
+        for h in answer.hits
+        for s in h.chunk.statements or ()
+        if sample_index.article(h.chunk.article_id).text[s.start : s.end] in answer.answer
+    ]
+    assert quoted and {s.speaker for s in quoted} == {"Mark Rutte"}
+    assert "Corvasier" not in answer.answer  # she speaks about a European army too
+
+
+def test_a_speaker_who_never_spoke_on_the_topic_is_refused_with_related_passages(
+    sample_index: NewsIndex,
+) -> None:
+    answer = Assistant(sample_index).ask("What did Corvasier say about nuclear deterrence?")
+    assert answer.refused and not answer.citations
+    assert answer.answer == (
+        "I could not find a statement by Corvasier on that in the indexed articles."
+    )
+    assert answer.related and answer.related[0].n == 1
+    assert "Corvasier" in " ".join(c.passage for c in answer.related)
+
+
+def test_follow_ups_are_resolved_before_retrieval(sample_index: NewsIndex) -> None:
+    assistant = Assistant(sample_index)
+    first = assistant.ask(RUTTE_QUESTION)
+    history = [{"question": first.question, "answer": first.answer}]
+    follow = assistant.ask("What about the Arctic?", as_of="2026-01-17", history=history)
+    assert follow.question == "What about the Arctic?"
+    assert follow.resolved == "What did Rutte say about the Arctic?"
+    assert not follow.refused and "Arctic" in follow.answer
+    messages = [
+        {"role": "user", "content": RUTTE_QUESTION},
+        {"role": "assistant", "content": first.answer},
+    ]
+    again = assistant.ask("What about the Arctic?", as_of="2026-01-17", history=messages)
+    assert again.answer == follow.answer
+    assert assistant.ask(RUTTE_QUESTION, history=[]).resolved is None
+
+
+def test_stream_yields_text_then_the_same_answer_as_ask(sample_index: NewsIndex) -> None:
+    assistant = Assistant(sample_index)
+    parts = list(assistant.stream(RUTTE_QUESTION, as_of="2026-01-17"))
+    *text, final = parts
+    assert all(isinstance(p, str) for p in text) and "".join(text) == final.answer
+    assert final == assistant.ask(RUTTE_QUESTION, as_of="2026-01-17")
+
+
+def test_answers_lead_with_the_sentence_holding_what_was_asked(sample_index: NewsIndex) -> None:
+    answer = Assistant(sample_index).ask(
+        "Who scored Port Calder's late winner against Redmere United?", as_of="2025-08-19"
+    )
+    first = answer.answer.split("): ", 1)[1]
+    assert first.split(" [1]")[0].count("Okafor") >= 1

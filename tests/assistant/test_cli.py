@@ -18,6 +18,8 @@ from assistant.cli import main
 from tests.conftest import RUTTE_QUESTION, SAMPLE_CORPUS, SAMPLE_QA
 
 pytestmark = pytest.mark.integration
+CONTRACT_KEYS = ["question", "answer", "refused", "citations"]  # issue 2: never change these
+EXTENSION_KEYS = ["related", "notices", "unsupported", "answerer", "resolved_question"]
 CITATION_KEYS = [
     "n",
     "article_id",
@@ -73,7 +75,7 @@ def test_ask_json_is_exactly_the_contract(sample_index_dir: Path) -> None:
     code, out, _ = run("ask", RUTTE_QUESTION, "--index", str(sample_index_dir), "-k", "5", "--json")
     assert code == 0
     data = json.loads(out)
-    assert list(data) == ["question", "answer", "refused", "citations"]
+    assert list(data) == CONTRACT_KEYS + EXTENSION_KEYS  # the contract first, extensions after
     assert data["question"] == RUTTE_QUESTION and data["refused"] is False
     assert all(list(c) == CITATION_KEYS for c in data["citations"])
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
@@ -219,9 +221,9 @@ def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
     report = json.loads(out_file.read_text())
     assert report["citation_validity"] == 1.0
     # quality floors measured on this set (README results table), so regressions show up here
-    assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.8
-    assert report["false_refusal_rate"] <= 0.05 and report["refusal_accuracy"] >= 0.5
-    assert report["n"] == len(report["results"]) == 30
+    assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.85
+    assert report["false_refusal_rate"] <= 0.05 and report["refusal_accuracy"] >= 0.85
+    assert report["n"] == len(report["results"]) == 40
     assert set(report["results"][0]) >= {
         "id",
         "answer",
@@ -285,8 +287,94 @@ def test_chat_command_serves_the_ask_api(sample_index_dir: Path) -> None:
                 assert time.monotonic() < deadline, "newsrag chat did not start in 90 s"
                 time.sleep(0.5)
         result = Client(url, verbose=False).predict(question=RUTTE_QUESTION, api_name="/ask")
-        assert list(result) == ["question", "answer", "refused", "citations"]
+        assert list(result) == CONTRACT_KEYS + EXTENSION_KEYS
         assert result["refused"] is False and "[1]" in result["answer"]
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_ask_history_file_resolves_a_follow_up(sample_index_dir: Path, tmp_path: Path) -> None:
+    code, out, _ = run("ask", RUTTE_QUESTION, "--index", str(sample_index_dir), "--json")
+    history = tmp_path / "chat.jsonl"
+    history.write_text(json.dumps(json.loads(out)) + "\n", encoding="utf-8")
+    code, out, _ = run(
+        "ask",
+        "What about the Arctic?",
+        "--index",
+        str(sample_index_dir),
+        "--history",
+        str(history),
+        "--json",
+    )
+    data = json.loads(out)
+    assert code == 0 and data["question"] == "What about the Arctic?"
+    assert data["resolved_question"] == "What did Rutte say about the Arctic?"
+    assert "Arctic" in data["answer"] and not data["refused"]
+    code, out, _ = run(
+        "ask",
+        "What about the Arctic?",
+        "--index",
+        str(sample_index_dir),
+        "--history",
+        str(history),
+    )
+    assert out.startswith("(searched for: What did Rutte say about the Arctic?)\n")
+    history.write_text("{broken\n", encoding="utf-8")
+    code, _, err = run(
+        "ask",
+        "What about the Arctic?",
+        "--index",
+        str(sample_index_dir),
+        "--history",
+        str(history),
+    )
+    assert code == 1 and "chat.jsonl:1: not valid JSON" in err
+
+
+def test_refusal_text_lists_related_passages(sample_index_dir: Path) -> None:
+    code, out, _ = run("ask", "What did Rutte say about Taiwan?", "--index", str(sample_index_dir))
+    assert code == 0
+    assert out.startswith("I could not find")
+    assert "Related passages (they do not answer the question):\n\n[1] " in out
+
+
+def test_repl_keeps_the_conversation(sample_index_dir: Path) -> None:
+    questions = f"{RUTTE_QUESTION}\nWhat about the Arctic?\n:new\nWhat about the Arctic?\n"
+    result = CliRunner().invoke(
+        main, ["repl", "--index", str(sample_index_dir), "--json"], input=questions
+    )
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["resolved_question"] for a in answers] == [
+        RUTTE_QUESTION,
+        "What did Rutte say about the Arctic?",
+        "What about the Arctic?",  # :new forgot the conversation
+    ]
+
+
+def test_a_failing_llm_falls_back_to_the_extractive_answer(sample_index_dir: Path) -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, _ = run(
+        "ask",
+        RUTTE_QUESTION,
+        "--index",
+        str(sample_index_dir),
+        "--json",
+        "--llm",
+        "openai:any-model",
+        "--llm-base-url",
+        f"http://127.0.0.1:{port}/v1",
+    )
+    data = json.loads(out)
+    assert code == 0 and not data["refused"] and data["answerer"] == "extractive"
+    assert data["notices"][0].startswith("The language model (openai:any-model) failed: ")
+    assert "showing the extractive answer" in data["notices"][0]
+    assert "command structures" in data["answer"]
+
+
+def test_llm_setting_without_provider_names_the_fix(sample_index_dir: Path) -> None:
+    code, _, err = run("ask", RUTTE_QUESTION, "--index", str(sample_index_dir), "--llm", "gpt")
+    assert code == 1 and "PROVIDER:MODEL" in err

@@ -3,11 +3,15 @@ import pytest
 from assistant.questions import (
     answer_kind,
     content_words,
+    focus_noun,
     holds_fact,
+    holds_focus,
     holds_kind,
     mentions,
     question_entities,
     required_fact,
+    speech_subject,
+    speech_topic,
 )
 
 
@@ -69,3 +73,54 @@ def test_entities_ignore_words_that_start_a_later_sentence() -> None:
 
 def test_time_spans_are_not_counted_facts() -> None:
     assert required_fact("How many years has it been since the invasion?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker"),
+    [
+        ("What did Rutte say about a European army?", {"rutte"}),
+        ("According to Zoë Brandt, what shows up every time?", {"zoe", "brandt"}),
+        ("How did Corvasier describe national armies?", {"corvasier"}),
+        ("What was Rutte's view on Iran?", {"rutte"}),
+        ("What did Port Calder's manager say after the game?", set()),  # a role, not a name
+        ("How did the NATO chief describe Iran?", set()),
+        ("Who won the derby?", set()),
+    ],
+)
+def test_speech_subject(question: str, speaker: set[str]) -> None:
+    assert speech_subject(question) == speaker
+
+
+def test_speech_topic() -> None:
+    assert speech_topic("What did Rutte say about a European army?") == "a European army"
+    assert speech_topic("Who won the derby?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("What were the winning numbers in the record draw?", "number"),
+        ("What salary will the new jobs pay?", "salary"),
+        ("What was voter turnout in the election?", "turnout"),
+        ("What is the number of people in the town?", None),
+        ("What country did the minister visit?", None),
+        ("Who won the derby?", None),
+    ],
+)
+def test_focus_noun(question: str, noun: str | None) -> None:
+    assert focus_noun(question) == noun
+
+
+def test_holds_focus_wants_figures_for_numbers() -> None:
+    assert not holds_focus("The group matched all six main numbers.", "number")
+    assert holds_focus("The winning numbers were 4, 12 and 31.", "number")
+    assert holds_focus("Turnout was 71.8 percent.", "turnout")
+
+
+def test_a_count_must_count_the_thing_asked_about() -> None:
+    assert holds_fact("an outbreak that has infected 87 people", "count:people")
+    assert not holds_fact("every secondary school, after 87 people fell ill", "count:school")
+    assert holds_fact("winning 58 of the 175 seats", "count:seat")
+    assert holds_fact("the jackpot rolled over eleven times", "count:time")
+    assert required_fact("How many times had the jackpot rolled over?") == "count:time"
+    assert required_fact("How many years since the last election?") is None

@@ -88,8 +88,8 @@ def test_correct_choice_ignores_case_and_accents() -> None:
 def test_the_bundled_sample_set_loads() -> None:
     items = load_qa(Path(str(files("eval") / "sample_qa.jsonl")))
 
-    assert len(items) == 30
-    assert sum(not item.answerable for item in items) == 6
+    assert len(items) == 40
+    assert sum(not item.answerable for item in items) == 16
     assert all(item.evidence for item in items if item.answerable)
     assert all(item.correct_choice for item in items if item.choices)
 
