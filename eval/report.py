@@ -18,6 +18,7 @@ HEADLINE: tuple[tuple[str, str, int], ...] = (
     ("hit@10", "hit@10", 4),
     ("mrr@10", "MRR@10", 4),
     ("answer_recall", "answer recall", 4),
+    ("evidence_cited", "evidence cited", 4),
     ("choice_accuracy", "choice accuracy", 4),
     ("refusal_accuracy", "refusal accuracy", 4),
     ("false_refusal_rate", "false refusal rate", 4),
@@ -37,6 +38,7 @@ class QuestionResult:
     ms: float
     first_relevant_rank: int | None = None
     answer_hit: bool | None = None
+    evidence_cited: bool | None = None  # a citation's passage holds the evidence or gold answer
     chosen_choice: str | None = None
     correct_choice: bool | None = None
     invalid_citations: tuple[int, ...] = ()  # the [n] whose passage is not the article's text
@@ -53,6 +55,7 @@ class QuestionResult:
             "gold": list(self.item.gold),
             "first_relevant_rank": self.first_relevant_rank,
             "answer_hit": self.answer_hit,
+            "evidence_cited": self.evidence_cited,
             "chosen_choice": self.chosen_choice,
             "correct_choice": self.correct_choice,
             "invalid_citations": list(self.invalid_citations),
@@ -80,6 +83,7 @@ class EvalReport:
     hit_at_10: float | None
     mrr_at_10: float | None
     answer_recall: float | None
+    evidence_cited: float | None
     choice_accuracy: float | None
     refusal_accuracy: float | None
     false_refusal_rate: float | None
@@ -104,6 +108,7 @@ class EvalReport:
             "hit@10": self.hit_at_10,
             "mrr@10": self.mrr_at_10,
             "answer_recall": self.answer_recall,
+            "evidence_cited": self.evidence_cited,
             "choice_accuracy": self.choice_accuracy,
             "refusal_accuracy": self.refusal_accuracy,
             "false_refusal_rate": self.false_refusal_rate,

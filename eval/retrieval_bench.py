@@ -107,9 +107,16 @@ def build_index(
     embedder: Embedder,
     header: bool,
     log: Callable[[str], None],
+    chunking: tuple[int, int] | None = None,
 ) -> NewsIndex:
-    """The newsrag index of ``corpus`` with chunk headers on or off, built once and cached."""
-    settings = Settings(index_dir=cache / "tmp", embedding_model=embedder.name, chunk_header=header)
+    """The newsrag index of ``corpus`` with chunk headers on or off, built once and cached.
+
+    ``chunking`` is (chunk size, overlap) in words; None keeps newsrag's defaults.
+    """
+    size, overlap = chunking or (None, None)
+    settings = Settings(
+        index_dir=cache / "tmp", embedding_model=embedder.name, chunk_header=header
+    ).replace(chunk_size=size, chunk_overlap=overlap)
     key = corpus_key(corpus, embedder.name, settings.chunk_size, settings.chunk_overlap, header)
     folder = cache / f"newsrag-{'header' if header else 'plain'}-{key}"
     settings = settings.replace(index_dir=folder)
@@ -278,6 +285,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="txtai embeds with the same model folder itself (own) or is given newsrag's "
         "vectors of the same texts (shared).",
     )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=Settings().chunk_size,
+        help="Words per passage (default newsrag's, %(default)s).",
+    )
+    parser.add_argument(
+        "--chunk-overlap",
+        type=int,
+        default=Settings().chunk_overlap,
+        help="Words shared by neighbouring passages (default %(default)s).",
+    )
     parser.add_argument("--no-peer", action="store_true", help="Skip the txtai row.")
     parser.add_argument("--limit", type=int, default=0, help="Only the first N questions.")
     args = parser.parse_args(argv)
@@ -303,7 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     peer_index = None
     for header in variants:
-        index = build_index(args.corpus, cache, embedder, header, log)
+        index = build_index(
+            args.corpus, cache, embedder, header, log, (args.chunk_size, args.chunk_overlap)
+        )
         suffix = " +headers" if header else ""
         methods: list[tuple[str, Search]] = [
             (f"keyword (bm25s){suffix}", newsrag_search(index, "keyword", pure, False)),
@@ -330,8 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "questions": str(args.questions),
         "n_questions": len(items),
         "embedding_model": embedder.name,
-        "chunk_size": defaults.chunk_size,
-        "chunk_overlap": defaults.chunk_overlap,
+        "chunk_size": args.chunk_size,
+        "chunk_overlap": args.chunk_overlap,
         "ranking": ranking.__dict__,
         "rows": rows,
     }

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from assistant.chain import answer_passages, search_depth
 from assistant.records import Answer
 from eval.metrics import (
     RANK_DEPTH,
@@ -15,6 +16,7 @@ from eval.metrics import (
     citation_valid,
     first_relevant_rank,
     hit_at,
+    is_relevant,
     mean,
     mrr_at,
     percentile,
@@ -110,10 +112,10 @@ def score_question(
 ) -> QuestionResult:
     """Retrieve, answer and score one question; citations are checked against ``texts``."""
     started = time.perf_counter()
-    hits = assistant.retrieve(
-        item.question, max(RANK_DEPTH, k), mode=mode, as_of=item.question_date or "today"
-    )
-    answer = assistant.answer_from(item.question, hits[:k])
+    depth = max(RANK_DEPTH, search_depth(item.question, k))
+    hits = assistant.retrieve(item.question, depth, mode=mode, as_of=item.question_date or "today")
+    # the same passages `newsrag ask` answers from
+    answer = assistant.answer_from(item.question, answer_passages(item.question, hits, k))
     ms = (time.perf_counter() - started) * 1000
     scored = item.answerable and bool(item.gold or item.evidence)
     chosen = chosen_choice(answer.answer, item.choices, answer.refused) if item.choices else None
@@ -125,6 +127,9 @@ def score_question(
             first_relevant_rank([h.chunk.text for h in hits], item) if scored else None
         ),
         answer_hit=answer_hit(answer.answer, item, answer.refused) if scored else None,
+        evidence_cited=(
+            any(is_relevant(c.passage, item) for c in answer.citations) if scored else None
+        ),
         chosen_choice=chosen,
         correct_choice=same_choice(chosen, item.correct_choice) if item.choices else None,
         invalid_citations=tuple(
@@ -158,6 +163,7 @@ def summarize(
         hit_at_10=_round(hit_at(ranks, 10)),
         mrr_at_10=_round(mrr_at(ranks, 10)),
         answer_recall=_round(_share([bool(r.answer_hit) for r in scored])),
+        evidence_cited=_round(_share([bool(r.evidence_cited) for r in scored])),
         choice_accuracy=_round(_share([bool(r.correct_choice) for r in with_choices])),
         refusal_accuracy=_round(_share([r.answer.refused for r in unanswerable])),
         false_refusal_rate=_round(_share([r.answer.refused for r in answerable])),

@@ -8,7 +8,7 @@ keeps its own history in its Chatbot value.
 # annotation with ``inspect.signature``, which would then see a string instead of a type.
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gradio as gr
@@ -17,6 +17,7 @@ from assistant import Answer, Assistant, NewsragError
 from ui import render
 
 History = list[dict[str, Any]]
+Turns = list[dict[str, str]]  # this tab's questions, answers and what was searched for
 
 PAGE_CSS = """
 #newsrag-header h1 { margin-bottom: 0.1em; }
@@ -57,28 +58,44 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
         except NewsragError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def chat(message: str, history: History) -> tuple[Any, History, Any]:
-        """Answer ``message``; returns the cleared textbox, the new history and the Sources HTML."""
+    def chat(message: str, history: History, turns: Turns) -> Iterator[tuple[Any, ...]]:
+        """Answer ``message`` as a follow-up of this tab's ``turns``, streaming; yields the
+        textbox, the chat history, the Sources HTML and the turns."""
         if not message.strip():
-            return message, history, gr.skip()
-        result = answer(message)
-        history = [
-            *history,
-            {"role": "user", "content": render.markdown_text(message.strip())},
-            {"role": "assistant", "content": render.answer_markdown(result)},
-        ]
-        return "", history, render.sources_html(result)
+            yield message, history, gr.skip(), turns
+            return
+        question = message.strip()
+        asked = [*history, {"role": "user", "content": render.markdown_text(question)}]
+        streamed = ""
+        try:
+            for part in assistant.stream(question, history=turns):
+                if isinstance(part, str):
+                    streamed += part
+                    reply = {"role": "assistant", "content": render.streaming_markdown(streamed)}
+                    yield "", [*asked, reply], gr.skip(), turns
+                    continue
+                reply = {"role": "assistant", "content": render.answer_markdown(part)}
+                turn = {
+                    "question": part.question,
+                    "answer": part.answer,
+                    "resolved_question": part.resolved or part.question,
+                }
+                yield "", [*asked, reply], render.sources_html(part), [*turns, turn]
+        except NewsragError as exc:
+            raise gr.Error(str(exc)) from exc
 
-    def new_chat() -> tuple[str, History, str]:
-        return "", [], render.sources_html(None)
+    def new_chat() -> tuple[str, History, str, Turns]:
+        return "", [], render.sources_html(None), []
 
     def ask(question: str, k: int = top_k) -> dict[str, Any]:
         """Answer ``question`` from the ``k`` best passages: {question, answer, refused,
-        citations: [{n, article_id, title, source, published, url, passage, start, end}]}."""
+        citations: [{n, article_id, title, source, published, url, passage, start, end}],
+        related, notices, unsupported, answerer, resolved_question} (``newsrag ask --json``)."""
         return answer(question, k).to_dict()
 
     with gr.Blocks(title="newsrag", analytics_enabled=False) as demo:
         gr.Markdown(render.header_markdown(stats), elem_id="newsrag-header")
+        turns = gr.State([])  # per tab: follow-ups are resolved against it
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -117,13 +134,14 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
         gr.on(
             [message.submit, send.click],
             chat,
-            inputs=[message, chatbot],
-            outputs=[message, chatbot, sources],
+            inputs=[message, chatbot, turns],
+            outputs=[message, chatbot, sources, turns],
             api_name="chat",
             concurrency_id="assistant",
         )
-        clear.click(new_chat, outputs=[message, chatbot, sources], api_visibility="private")
-        chatbot.clear(new_chat, outputs=[message, chatbot, sources], api_visibility="private")
+        outputs = [message, chatbot, sources, turns]
+        clear.click(new_chat, outputs=outputs, api_visibility="private")
+        chatbot.clear(new_chat, outputs=outputs, api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="assistant")
     return demo
 

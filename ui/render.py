@@ -17,6 +17,7 @@ SOURCES_PLACEHOLDER = (
 NO_SOURCES = '<p class="sources-empty">No passages cited: the articles do not answer that.</p>'
 SOURCES_CSS = """
 .sources-empty { color: var(--body-text-color-subdued); font-style: italic; }
+.sources-related { font-weight: 600; margin: 0.6em 0 0.4em; }
 .source { margin: 0 0 1.1em 0; }
 .source-head { font-weight: 600; line-height: 1.35; }
 .source-head a { text-decoration: none; }
@@ -71,9 +72,20 @@ def _markdown_segment(text: str, after_marker: bool) -> str:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat message for ``answer``; a refusal is led by an italic "No answer found." note."""
+    """The chat message for ``answer``; a refusal is led by an italic "No answer found." note,
+    a resolved follow-up by what was searched for, and notices (an LLM failure, unsupported
+    sentences) by a warning line each."""
     text = markdown_text(answer.answer)
-    return f"{NO_ANSWER_NOTE} {text}" if answer.refused else text
+    if answer.refused:
+        text = f"{NO_ANSWER_NOTE} {text}"
+    lines = [f"*Searched for: {markdown_text(answer.resolved)}*"] if answer.resolved else []
+    lines += [f"\u26a0\ufe0f *{markdown_text(notice)}*" for notice in answer.notices]
+    return "\n\n".join([*lines, text])
+
+
+def streaming_markdown(text: str) -> str:
+    """An answer being written, shown as it arrives (escaped like any article text)."""
+    return markdown_text(text) + " \u258c"
 
 
 def citation_html(citation: Citation) -> str:
@@ -98,7 +110,10 @@ def sources_html(answer: Answer | None) -> str:
     if answer is None:
         return SOURCES_PLACEHOLDER
     if not answer.citations:
-        return NO_SOURCES
+        if not answer.related:
+            return NO_SOURCES
+        related = "\n".join(citation_html(c) for c in answer.related)
+        return f'{NO_SOURCES}\n<p class="sources-related">Related passages:</p>\n{related}'
     return "\n".join(citation_html(c) for c in sorted(answer.citations, key=lambda c: c.n))
 
 

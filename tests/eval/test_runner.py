@@ -227,6 +227,14 @@ def test_answer_choice_and_refusal_metrics(report: EvalReport) -> None:
         None,
     ]
     assert data["answer_recall"] == 0.3333
+    # only q1 cites a passage holding its evidence (q4 is unanswerable: not scored)
+    assert [results[q]["evidence_cited"] for q in ("q1", "q2", "q3", "q4")] == [
+        True,
+        False,
+        False,
+        None,
+    ]
+    assert data["evidence_cited"] == 0.3333
     assert (results["q1"]["chosen_choice"], results["q1"]["correct_choice"]) == ("Russia", True)
     assert (results["q2"]["chosen_choice"], results["q2"]["correct_choice"]) == (None, False)
     assert results["q3"]["correct_choice"] is None
@@ -317,6 +325,7 @@ def test_metrics_with_nothing_to_average_are_null(clock: FakeClock) -> None:
         "hit@10",
         "mrr@10",
         "answer_recall",
+        "evidence_cited",
         "choice_accuracy",
         "false_refusal_rate",
         "citation_validity",
@@ -343,6 +352,7 @@ def test_to_dict_has_every_documented_key(report: EvalReport) -> None:
         "hit@10",
         "mrr@10",
         "answer_recall",
+        "evidence_cited",
         "choice_accuracy",
         "refusal_accuracy",
         "false_refusal_rate",
@@ -363,6 +373,7 @@ def test_to_dict_has_every_documented_key(report: EvalReport) -> None:
         "chosen_choice",
         "correct_choice",
         "answer_hit",
+        "evidence_cited",
         "ms",
     }
 

@@ -27,6 +27,7 @@ class StubAssistant:
     def __init__(self, answers: dict[str, Answer | NewsragError]) -> None:
         self.answers = answers
         self.asked: list[tuple[str, int | None]] = []
+        self.histories: list[list[Any]] = []
         self.settings = SimpleNamespace(top_k=5)
         stats = IndexStats(
             articles=2,
@@ -50,6 +51,15 @@ class StubAssistant:
         if isinstance(result, NewsragError):
             raise result
         return result
+
+    def stream(self, question: str, history: Any = None) -> Iterator[str | Answer]:
+        """The answer in two pieces, then the Answer (as an LLM would stream it)."""
+        self.histories.append(list(history or []))
+        answer = self.ask(question)
+        middle = len(answer.answer) // 2
+        yield answer.answer[:middle]
+        yield answer.answer[middle:]
+        yield answer
 
 
 TRAM = Answer(
@@ -88,10 +98,16 @@ def stub() -> StubAssistant:
     )
 
 
+def last(updates: Iterator[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The final update a streaming callback yields."""
+    *_, final = updates
+    return final
+
+
 def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
     chat = endpoint(build_app(stub), "chat")
     earlier = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
-    box, history, sources = chat("  When did the tram open? ", earlier)
+    box, history, sources, turns = last(chat("  When did the tram open? ", earlier, []))
     assert box == ""
     assert history == [
         *earlier,
@@ -100,14 +116,34 @@ def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
     ]
     assert "Tram &lt;i&gt;line&lt;/i&gt; opens</a>" in sources
     assert stub.asked == [("When did the tram open?", None)]
+    assert turns == [
+        {
+            "question": "When did the tram open?",
+            "answer": TRAM.answer,
+            "resolved_question": "When did the tram open?",
+        }
+    ]
+
+
+def test_chat_streams_and_passes_the_tabs_turns_as_history(stub: StubAssistant) -> None:
+    chat = endpoint(build_app(stub), "chat")
+    updates = list(chat("When did the tram open?", [], []))
+    assert len(updates) == 3  # two streamed pieces, then the answer with its sources
+    first_box, first_history, first_sources, first_turns = updates[0]
+    assert first_box == ""
+    assert first_history[-1]["content"] == "It opened &lt;b&gt; \u258c"  # escaped while streaming
+    assert first_sources == gr.skip() and first_turns == []
+    turns = updates[-1][3]
+    last(chat("Who won the lottery?", updates[-1][1], turns))
+    assert stub.histories == [[], turns]
 
 
 def test_chat_marks_refusals_and_ignores_blank_messages(stub: StubAssistant) -> None:
     chat = endpoint(build_app(stub), "chat")
-    _, history, sources = chat("Who won the lottery?", [])
+    _, history, sources, _ = last(chat("Who won the lottery?", [], []))
     assert history[-1]["content"] == "*No answer found.* I could not find an answer."
     assert "No passages cited" in sources
-    assert chat("   ", history) == ("   ", history, gr.skip())
+    assert last(chat("   ", history, [])) == ("   ", history, gr.skip(), [])
     assert len(stub.asked) == 1
 
 
@@ -116,7 +152,7 @@ def test_library_errors_become_gradio_errors(stub: StubAssistant) -> None:
     with pytest.raises(
         gr.Error, match=re.escape("No index at ./idx — run 'newsrag ingest PATH' first.")
     ):
-        endpoint(demo, "chat")("Broken?", [])
+        last(endpoint(demo, "chat")("Broken?", [], []))
     with pytest.raises(
         gr.Error, match=re.escape("The question is empty — type a question about the news.")
     ):
@@ -185,7 +221,18 @@ def client(served: str) -> Any:
 def test_ask_api_returns_cited_answer(client: Any) -> None:
     result = client.predict(question=RUTTE, api_name="/ask")
     assert isinstance(result, dict)
-    assert set(result) == {"question", "answer", "refused", "citations"}
+    assert list(result)[:4] == ["question", "answer", "refused", "citations"]  # the contract
+    assert set(result) == {
+        "question",
+        "answer",
+        "refused",
+        "citations",
+        "related",
+        "notices",
+        "unsupported",
+        "answerer",
+        "resolved_question",
+    }
     assert result["question"] == RUTTE
     assert result["refused"] is False
     assert "[1]" in result["answer"]
