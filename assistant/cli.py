@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,7 +35,14 @@ class NewsragGroup(click.Group):
 
 
 def index_options(func: F) -> F:
-    """--index and --embedding-model, the same on every command."""
+    """--index, --embedding-model and --chroma-url, the same on every command."""
+    func = click.option(
+        "--chroma-url",
+        metavar="URL",
+        help="Use the Chroma server at http(s)://HOST:PORT instead of the embedded store "
+        "(start one with 'chroma run --path DIR --port 8000'); --index then only holds the "
+        "keyword index [env NEWSRAG_CHROMA_URL].",
+    )(func)
     func = click.option(
         "--embedding-model",
         metavar="NAME|PATH",
@@ -159,6 +167,7 @@ def ingest(
     paths: tuple[Path, ...],
     index_dir: Path | None,
     embedding_model: str | None,
+    chroma_url: str | None,
     chunk_size: int | None,
     chunk_overlap: int | None,
     batch_size: int | None,
@@ -179,13 +188,14 @@ def ingest(
     settings = settings_from(
         index_dir=index_dir,
         embedding_model=embedding_model,
+        chroma_url=chroma_url,
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
         batch_size=batch_size,
         chunk_header=chunk_header,
     )
     if rebuild:
-        NewsIndex.drop(settings.index_dir, settings.collection)
+        NewsIndex.drop(settings.index_dir, settings.collection, chroma_url=settings.chroma_url)
     index = NewsIndex.open(settings=settings, create=True)
     report = index.ingest(
         paths, progress=None if quiet or as_json else progress_bar("Embedding", "chunk")
@@ -245,6 +255,7 @@ def ask(
     question: str,
     index_dir: Path | None,
     embedding_model: str | None,
+    chroma_url: str | None,
     top_k: int | None,
     mode: str | None,
     as_of: str,
@@ -269,6 +280,7 @@ def ask(
     settings = settings_from(
         index_dir=index_dir,
         embedding_model=embedding_model,
+        chroma_url=chroma_url,
         top_k=top_k,
         answer_words=answer_words,
         llm=llm,
@@ -296,6 +308,7 @@ def ask(
 def repl(
     index_dir: Path | None,
     embedding_model: str | None,
+    chroma_url: str | None,
     top_k: int | None,
     mode: str | None,
     as_of: str,
@@ -319,6 +332,7 @@ def repl(
     settings = settings_from(
         index_dir=index_dir,
         embedding_model=embedding_model,
+        chroma_url=chroma_url,
         top_k=top_k,
         answer_words=answer_words,
         llm=llm,
@@ -367,6 +381,7 @@ def search(
     query: str,
     index_dir: Path | None,
     embedding_model: str | None,
+    chroma_url: str | None,
     top_k: int | None,
     mode: str | None,
     as_of: str,
@@ -381,7 +396,9 @@ def search(
     Example:
       newsrag search "European army" --mode keyword --since 2026-01-01 --json
     """
-    settings = settings_from(index_dir=index_dir, embedding_model=embedding_model, top_k=top_k)
+    settings = settings_from(
+        index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url, top_k=top_k
+    )
     index = NewsIndex.open(settings=settings)
     filters = SearchFilters.build(sources, since, until)
     hits = index.search(query, mode=mode, filters=filters, as_of=as_of)
@@ -404,9 +421,23 @@ def search(
     metavar="QUESTION",
     help="An example question to offer (repeatable).",
 )
+@click.option(
+    "--auth",
+    "auth",
+    multiple=True,
+    metavar="USER:PASS",
+    help="Ask for a login (repeatable) [env NEWSRAG_AUTH, USER:PASS].",
+)
+@click.option(
+    "--auth-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Users who may log in, one USER:PASS a line ('#' starts a comment).",
+)
 def chat(
     index_dir: Path | None,
     embedding_model: str | None,
+    chroma_url: str | None,
     top_k: int | None,
     answer_words: int | None,
     llm: str | None,
@@ -414,6 +445,8 @@ def chat(
     host: str,
     port: int,
     examples: tuple[str, ...],
+    auth: tuple[str, ...],
+    auth_file: Path | None,
 ) -> None:
     """Open the web chat over the index.
 
@@ -426,12 +459,38 @@ def chat(
     settings = settings_from(
         index_dir=index_dir,
         embedding_model=embedding_model,
+        chroma_url=chroma_url,
         top_k=top_k,
         answer_words=answer_words,
         llm=llm,
         llm_base_url=llm_base_url,
     )
-    launch(Assistant.open(settings=settings), host=host, port=port, examples=list(examples) or None)
+    users = read_users(auth, auth_file)
+    launch(
+        Assistant.open(settings=settings),
+        host=host,
+        port=port,
+        examples=list(examples) or None,
+        **({"auth": users} if users else {}),
+    )
+
+
+def read_users(auth: Sequence[str], auth_file: Path | None) -> list[tuple[str, str]]:
+    """(user, password) pairs from ``--auth``, ``NEWSRAG_AUTH`` and ``--auth-file``."""
+    entries = [(f"--auth {a.split(':', 1)[0]}:…", a) for a in auth]
+    if os.environ.get("NEWSRAG_AUTH"):
+        entries.append(("NEWSRAG_AUTH", os.environ["NEWSRAG_AUTH"]))
+    if auth_file is not None:
+        for n, line in enumerate(auth_file.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                entries.append((f"{auth_file}:{n}", line.strip()))
+    users: list[tuple[str, str]] = []
+    for where, entry in entries:
+        user, sep, password = entry.partition(":")
+        if not sep or not user or not password:
+            raise click.UsageError(f"{where}: expected USER:PASS with both parts non-empty.")
+        users.append((user, password))
+    return users
 
 
 @main.command("eval")
@@ -455,6 +514,7 @@ def eval_command(
     qa_file: Path,
     index_dir: Path | None,
     embedding_model: str | None,
+    chroma_url: str | None,
     top_k: int | None,
     answer_words: int | None,
     llm: str | None,
@@ -475,6 +535,7 @@ def eval_command(
     settings = settings_from(
         index_dir=index_dir,
         embedding_model=embedding_model,
+        chroma_url=chroma_url,
         top_k=top_k,
         answer_words=answer_words,
         llm=llm,
@@ -496,10 +557,14 @@ def eval_command(
 @main.command("list")
 @index_options
 @json_option
-def list_command(index_dir: Path | None, embedding_model: str | None, as_json: bool) -> None:
+def list_command(
+    index_dir: Path | None, embedding_model: str | None, chroma_url: str | None, as_json: bool
+) -> None:
     """List indexed articles, newest first."""
     index = NewsIndex.open(
-        settings=settings_from(index_dir=index_dir, embedding_model=embedding_model)
+        settings=settings_from(
+            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
+        )
     )
     infos = index.articles()
     if as_json:
@@ -513,10 +578,14 @@ def list_command(index_dir: Path | None, embedding_model: str | None, as_json: b
 @main.command()
 @index_options
 @json_option
-def stats(index_dir: Path | None, embedding_model: str | None, as_json: bool) -> None:
+def stats(
+    index_dir: Path | None, embedding_model: str | None, chroma_url: str | None, as_json: bool
+) -> None:
     """Show counts and how the index was built."""
     index = NewsIndex.open(
-        settings=settings_from(index_dir=index_dir, embedding_model=embedding_model)
+        settings=settings_from(
+            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
+        )
     )
     data = asdict(index.stats())
     if as_json:
@@ -532,11 +601,16 @@ def stats(index_dir: Path | None, embedding_model: str | None, as_json: bool) ->
 @click.argument("article_ids", nargs=-1, required=True, metavar="ID...")
 @index_options
 def delete(
-    article_ids: tuple[str, ...], index_dir: Path | None, embedding_model: str | None
+    article_ids: tuple[str, ...],
+    index_dir: Path | None,
+    embedding_model: str | None,
+    chroma_url: str | None,
 ) -> None:
     """Remove articles (and all their passages) from the index."""
     index = NewsIndex.open(
-        settings=settings_from(index_dir=index_dir, embedding_model=embedding_model)
+        settings=settings_from(
+            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
+        )
     )
     for article_id in article_ids:
         index.delete(article_id)

@@ -104,7 +104,7 @@ def run_eval(
         results.append(score_question(assistant, item, k, texts, mode))
         if advance:
             advance(1)
-    return summarize(results, k, str(assistant.settings.index_dir), assistant.index.embedder.name)
+    return summarize(results, k, assistant.settings.location, assistant.index.embedder.name)
 
 
 def score_question(

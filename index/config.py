@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from index.errors import ConfigError
 
@@ -51,9 +52,12 @@ class Settings:
     answer_words: int = 80
     llm: str = ""  # PROVIDER:MODEL for a LangChain chat model; empty = extractive answers only
     llm_base_url: str = ""  # an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)
+    chroma_url: str = ""  # http(s)://HOST:PORT of a Chroma server; empty = embedded Chroma
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser().absolute())
+        if self.chroma_url:
+            object.__setattr__(self, "chroma_url", ChromaServer.parse(self.chroma_url).url)
         _positive("chunk_size", self.chunk_size)
         _positive("batch_size", self.batch_size)
         _positive("top_k", self.top_k)
@@ -118,6 +122,54 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """A copy with the given fields changed; ``None`` values are ignored (unset flags)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def location(self) -> str:
+        """Where the Chroma store is: the server URL, or the index folder."""
+        return self.chroma_url or str(self.index_dir)
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    """A Chroma server address, from ``--chroma-url`` / ``NEWSRAG_CHROMA_URL``.
+
+    >>> ChromaServer.parse("http://127.0.0.1:8000/")
+    ChromaServer(host='127.0.0.1', port=8000, ssl=False)
+    """
+
+    host: str
+    port: int
+    ssl: bool
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.ssl else 'http'}://{host}:{self.port}"
+
+    @classmethod
+    def parse(cls, url: str) -> ChromaServer:
+        """Check ``url`` once; raise ConfigError naming the fix when it is not http(s)://HOST:PORT."""
+        parts = urlsplit(url.strip())
+        shown = url.replace(f":{parts.password}@", ":***@") if parts.password else url
+        fix = (
+            f"chroma_url={shown!r} is not a Chroma server address — use http://HOST:PORT or "
+            "https://HOST:PORT, e.g. http://127.0.0.1:8000 (--chroma-url / NEWSRAG_CHROMA_URL)"
+        )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{fix}.")
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port is None:
+            raise ConfigError(f"{fix}; add the port.")
+        if not 0 < port < 65536:
+            raise ConfigError(f"{fix}; the port must be a number from 1 to 65535.")
+        if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+            raise ConfigError(
+                f"{fix}; drop the path, query and user name (a server is a host and a port)."
+            )
+        return cls(parts.hostname, port, parts.scheme == "https")
 
 
 ENV_NAMES = {"index_dir": "NEWSRAG_INDEX"}

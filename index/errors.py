@@ -31,3 +31,7 @@ class EmbeddingModelError(NewsragError):
 
 class IngestError(NewsragError):
     """An ingest could not start (for example: a path that does not exist)."""
+
+
+class ChromaServerError(NewsragError):
+    """The Chroma server (``--chroma-url``) cannot be reached, or went away during a command."""

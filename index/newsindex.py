@@ -20,12 +20,20 @@ from index.loaders import Loaded, load_paths
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Mode, Ranking, Reranker, Retriever, SearchFilters
-from index.store import BuildInfo, ChromaStore, check_build, open_client
+from index.store import (
+    BuildInfo,
+    ChromaStore,
+    check_build,
+    location_option,
+    open_client,
+    server_errors,
+)
 from index.timeframe import parse_day
 
 
 def keyword_folder(index_dir: Path, collection: str) -> Path:
-    """Where the keyword index of ``collection`` lives: beside Chroma's files."""
+    """Where the keyword index of ``collection`` lives: beside Chroma's files (with a Chroma
+    server, in the local index folder all the same)."""
     return index_dir / "keyword" / collection
 
 
@@ -90,7 +98,8 @@ class NewsIndex:
         create: bool = False,
         client: ClientAPI | None = None,
     ) -> NewsIndex:
-        """Open the index at ``index_dir`` (default: ``settings.index_dir``).
+        """Open the index at ``index_dir`` (default: ``settings.index_dir``), or on the Chroma
+        server ``settings.chroma_url`` when set (``index_dir`` then holds the keyword index).
 
         The stored build is checked against the configured model before any model is loaded,
         so a mismatch fails fast; the model itself loads on first search or ingest. ``create``
@@ -100,10 +109,13 @@ class NewsIndex:
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.replace(index_dir=Path(index_dir))
-        location = str(settings.index_dir)
-        client = client or open_client(settings.index_dir, create=create)
+        location = settings.location
+        client = client or open_client(
+            settings.index_dir, create=create, chroma_url=settings.chroma_url
+        )
         model_name = embedder.name if embedder else canonical_model_name(settings.embedding_model)
-        stored = ChromaStore.read_build(client, settings.collection)
+        with server_errors(location):
+            stored = ChromaStore.read_build(client, settings.collection)
         if stored is not None:
             wanted = BuildInfo(
                 model_name,
@@ -128,7 +140,7 @@ class NewsIndex:
         else:
             raise IndexNotFoundError(
                 f"No newsrag index {settings.collection!r} at {location} — run 'newsrag ingest "
-                f"PATH --index {location}' first."
+                f"PATH {location_option(location)}' first."
             )
         store = ChromaStore.open(
             client, settings.collection, build, create=create, location=location
@@ -136,16 +148,20 @@ class NewsIndex:
         return cls(store, settings, embedder)
 
     @staticmethod
-    def drop(index_dir: str | Path, collection: str = "newsrag") -> bool:
-        """Delete the index called ``collection`` at ``index_dir``; False if there was none."""
-        client = open_client(Path(index_dir).expanduser().absolute(), create=True)
-        names = {c.name for c in client.list_collections()}
+    def drop(index_dir: str | Path, collection: str = "newsrag", *, chroma_url: str = "") -> bool:
+        """Delete the index called ``collection`` at ``index_dir`` (or on the Chroma server
+        ``chroma_url``, for every client of it) and its local keyword index; False if there was
+        none."""
+        folder = Path(index_dir).expanduser().absolute()
+        client = open_client(folder, create=True, chroma_url=chroma_url)
         dropped = False
-        for suffix in ("_articles", "_chunks"):
-            if collection + suffix in names:
-                client.delete_collection(collection + suffix)
-                dropped = True
-        keyword = keyword_folder(Path(index_dir).expanduser().absolute(), collection)
+        with server_errors(chroma_url or str(folder)):
+            names = {c.name for c in client.list_collections()}
+            for suffix in ("_articles", "_chunks"):
+                if collection + suffix in names:
+                    client.delete_collection(collection + suffix)
+                    dropped = True
+        keyword = keyword_folder(folder, collection)
         if keyword.is_dir():
             shutil.rmtree(keyword)
         return dropped

@@ -4,12 +4,17 @@ are). The chunks collection's metadata records how the index was built."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
@@ -17,17 +22,28 @@ from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 
 from index.attribution import dump_statements, load_statements
-from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
+from index.config import ChromaServer
+from index.errors import (
+    ArticleNotFoundError,
+    ChromaServerError,
+    IndexMismatchError,
+    IndexNotFoundError,
+)
 from index.metadata import date_as_int
 from index.records import Article, ArticleInfo, Chunk
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 WRITE_BATCH = 500  # Chroma recommends hundreds of records per write
 
 
-def open_client(index_dir: Path, *, create: bool) -> ClientAPI:
-    """An embedded Chroma client at ``index_dir`` with telemetry off."""
+def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> ClientAPI:
+    """A Chroma client with telemetry off: of the server at ``chroma_url`` when it is set
+    (ChromaServerError when it does not answer), else embedded at ``index_dir``."""
+    if chroma_url:
+        return _server_client(ChromaServer.parse(chroma_url))
     if not create and not index_dir.is_dir():
         raise IndexNotFoundError(
             f"No index at {index_dir} — run 'newsrag ingest PATH --index {index_dir}' first."
@@ -36,6 +52,82 @@ def open_client(index_dir: Path, *, create: bool) -> ClientAPI:
     return chromadb.PersistentClient(
         path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False)
     )
+
+
+def _server_client(server: ChromaServer) -> ClientAPI:
+    try:
+        return chromadb.HttpClient(
+            host=server.host,
+            port=server.port,
+            ssl=server.ssl,
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+    except ValueError as exc:
+        # chromadb turns a failed first request into ValueError; the real cause is its context
+        cause = exc.__context__
+        if isinstance(cause, httpx.TransportError):
+            raise ChromaServerError(
+                f"Cannot reach the Chroma server at {server.url} ({_reason(cause)}) — start it "
+                f"with 'chroma run --path DIR --port {server.port}' or fix --chroma-url / "
+                "NEWSRAG_CHROMA_URL."
+            ) from exc
+        raise ChromaServerError(
+            f"The server at {server.url} did not answer as a Chroma server "
+            f"({_reason(cause or exc)}) — point --chroma-url / NEWSRAG_CHROMA_URL at a Chroma "
+            f"1.x server ('chroma run --path DIR --port {server.port}')."
+        ) from exc
+
+
+def location_option(location: str) -> str:
+    """The command-line option that points at ``location`` (a server URL or an index folder)."""
+    return f"--chroma-url {location}" if _is_url(location) else f"--index {location}"
+
+
+@contextmanager
+def server_errors(location: str) -> Iterator[None]:
+    """Report a Chroma server at ``location`` that goes away as ChromaServerError."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        if not _is_url(location):
+            raise
+        port = ChromaServer.parse(location).port
+        raise ChromaServerError(
+            f"Lost the Chroma server at {location} ({_reason(exc)}) — start it again (e.g. "
+            f"'chroma run --path DIR --port {port}') and rerun the command; an interrupted "
+            "ingest keeps the articles it committed and writes the rest."
+        ) from exc
+
+
+def _server_call(
+    method: Callable[Concatenate[ChromaStore, P], R],
+) -> Callable[Concatenate[ChromaStore, P], R]:
+    @functools.wraps(method)
+    def call(self: ChromaStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with server_errors(self.location):
+            return method(self, *args, **kwargs)
+
+    return call
+
+
+def _is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+def _reason(exc: BaseException) -> str:
+    """'connection refused' from '[Errno 111] Connection refused', and the like."""
+    text = " ".join(re.sub(r"^\[Errno -?\d+\]\s*", "", str(exc)).split()).rstrip(".")
+    if not text:
+        return type(exc).__name__
+    text = text if len(text) <= 120 else text[:117] + "..."
+    return text[0].lower() + text[1:]
+
+
+def _first_generation() -> int:
+    """Where a new index's write generation starts: the time in microseconds, so an index
+    dropped and built again (perhaps by another machine sharing a Chroma server) never reuses a
+    generation that a keyword index elsewhere still records."""
+    return time.time_ns() // 1000
 
 
 @dataclass(frozen=True)
@@ -104,37 +196,40 @@ class ChromaStore:
         cls, client: ClientAPI, name: str, build: BuildInfo, *, create: bool, location: str
     ) -> ChromaStore:
         """Open (or with ``create``, make) the index; its build must match ``build``."""
-        existing = cls.read_build(client, name)
-        if existing is None and not create:
-            raise IndexNotFoundError(
-                f"No newsrag index {name!r} at {location} — run 'newsrag ingest PATH "
-                f"--index {location}' first."
+        with server_errors(location):
+            existing = cls.read_build(client, name)
+            if existing is None and not create:
+                raise IndexNotFoundError(
+                    f"No newsrag index {name!r} at {location} — run 'newsrag ingest PATH "
+                    f"{location_option(location)}' first."
+                )
+            if existing is not None:
+                check_build(existing, build, location, chunking=create)
+                build = existing
+            config: Any = {"hnsw": {"space": "cosine"}}
+            chunks = client.get_or_create_collection(
+                f"{name}_chunks",
+                metadata=build.as_metadata(),
+                configuration=config,
+                embedding_function=None,
             )
-        if existing is not None:
-            check_build(existing, build, location, chunking=create)
-            build = existing
-        config: Any = {"hnsw": {"space": "cosine"}}
-        chunks = client.get_or_create_collection(
-            f"{name}_chunks",
-            metadata=build.as_metadata(),
-            configuration=config,
-            embedding_function=None,
-        )
-        articles = client.get_or_create_collection(
-            f"{name}_articles",
-            metadata={"newsrag_schema": SCHEMA_VERSION},
-            configuration=config,
-            embedding_function=None,
-        )
+            articles = client.get_or_create_collection(  # an existing one keeps its metadata
+                f"{name}_articles",
+                metadata={"newsrag_schema": SCHEMA_VERSION, "generation": _first_generation()},
+                configuration=config,
+                embedding_function=None,
+            )
         return cls(client, chunks, articles, build, location)
 
     # -- generation: bumped before every write, so derived indexes can tell they are stale -----
 
+    @_server_call
     def generation(self) -> int:
         """The current write generation (read fresh: another process may have written)."""
         meta = self.client.get_collection(self.articles.name, embedding_function=None).metadata
         return int((meta or {}).get("generation", 0))
 
+    @_server_call
     def begin_write(self) -> int:
         """Bump the generation before writing; returns the new one."""
         generation = self.generation() + 1
@@ -143,6 +238,7 @@ class ChromaStore:
 
     # -- writing -------------------------------------------------------------------------------
 
+    @_server_call
     def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """content_hash of each already indexed article among ``ids``."""
         found: dict[str, str] = {}
@@ -152,6 +248,7 @@ class ChromaStore:
                 found[article_id] = str(meta.get("content_hash", ""))
         return found
 
+    @_server_call
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
         """Replace these articles' chunks, then record the articles (the commit point)."""
         ids = [article.id for article, _, _ in items]
@@ -175,17 +272,19 @@ class ChromaStore:
                 metadatas=[_article_metadata(a, len(c)) for a, c, _ in batch_items],
             )
 
+    @_server_call
     def delete(self, article_id: str) -> None:
         if not self.articles.get(ids=[article_id], include=[])["ids"]:
             raise ArticleNotFoundError(
                 f"No article with id {article_id!r} in {self.location} — see 'newsrag list "
-                f"--index {self.location}' for the ids."
+                f"{location_option(self.location)}' for the ids."
             )
         self.articles.delete(ids=[article_id])  # uncommit first, then remove the passages
         self.chunks.delete(where={"article_id": article_id})
 
     # -- reading -------------------------------------------------------------------------------
 
+    @_server_call
     def nearest(
         self, vector: np.ndarray, n: int, where: Mapping[str, Any] | None = None
     ) -> list[tuple[str, float]]:
@@ -201,6 +300,7 @@ class ChromaStore:
         dists = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], dists, strict=True)]
 
+    @_server_call
     def get_chunks(self, ids: Sequence[str]) -> dict[str, tuple[Chunk, np.ndarray]]:
         """The chunks called ``ids`` with their stored vectors (missing ids are left out)."""
         if not ids:
@@ -216,20 +316,22 @@ class ChromaStore:
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk (for rebuilding derived indexes)."""
-        total = self.chunks.count()
-        for offset in range(0, total, 5000):
-            got = self.chunks.get(include=["documents", "metadatas"], limit=5000, offset=offset)
-            for cid, doc, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-            ):
-                yield _chunk_from(cid, doc, meta)
+        with server_errors(self.location):
+            total = self.chunks.count()
+            for offset in range(0, total, 5000):
+                got = self.chunks.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+                for cid, doc, meta in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+                ):
+                    yield _chunk_from(cid, doc, meta)
 
+    @_server_call
     def article(self, article_id: str) -> Article:
         got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not got["ids"]:
             raise ArticleNotFoundError(
                 f"No article with id {article_id!r} in {self.location} — see 'newsrag list "
-                f"--index {self.location}' for the ids."
+                f"{location_option(self.location)}' for the ids."
             )
         meta = (got["metadatas"] or [{}])[0]
         text = (got["documents"] or [""])[0] or ""
@@ -243,6 +345,7 @@ class ChromaStore:
             _opt(meta, "url"),
         )
 
+    @_server_call
     def list_articles(self) -> list[ArticleInfo]:
         infos = [
             ArticleInfo(
@@ -257,6 +360,7 @@ class ChromaStore:
         ]
         return sorted(infos, key=lambda a: (a.published or "", a.id), reverse=True)
 
+    @_server_call
     def counts(self) -> tuple[int, int]:
         """(articles, chunks)."""
         return self.articles.count(), self.chunks.count()
@@ -273,7 +377,7 @@ def check_build(stored: BuildInfo, wanted: BuildInfo, location: str, *, chunking
 
     The chunk settings only matter when writing (``chunking``); any model difference always does.
     """
-    rebuild = f"newsrag ingest PATH --index {location} --rebuild"
+    rebuild = f"newsrag ingest PATH {location_option(location)} --rebuild"
     if stored.embedding_model != wanted.embedding_model:
         raise IndexMismatchError(
             f"The index at {location} was built with embedding model {stored.embedding_model!r}, "

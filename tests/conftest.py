@@ -1,11 +1,15 @@
 """Shared fixtures: a tiny inline corpus, a temp index per test, the real model and sample index
-(loaded once per session), and no network beyond loopback."""
+(loaded once per session), a real Chroma server, and no network beyond loopback."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,6 +157,92 @@ def sample_index(sample_index_dir: Path, real_embedder: Embedder) -> NewsIndex:
     return NewsIndex.open(sample_index_dir, settings=Settings(), embedder=real_embedder)
 
 
+def free_port() -> int:
+    """A loopback TCP port that nothing listens on (at the moment of asking)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ChromaServerProcess:
+    """A real ``chroma run`` on a loopback port, its data in ``path``; stop and start it again
+    (same port, same data) to play a server that goes away.
+
+    >>> server = ChromaServerProcess(tmp_path / "chroma")
+    >>> server.start()
+    >>> server.url
+    'http://127.0.0.1:54321'
+    """
+
+    STARTUP_SECONDS = 60.0
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.port = free_port()
+        self.log = path.parent / f"{path.name}-server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the server and return once its heartbeat answers (fails the test after 60 s)."""
+        chroma = Path(sys.executable).with_name("chroma")
+        command = str(chroma) if chroma.is_file() else shutil.which("chroma")
+        if command is None:
+            pytest.fail("The 'chroma' command is missing — reinstall chromadb in this venv.")
+        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+        args = [command, "run", "--path", str(self.path), "--host", "127.0.0.1"]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*args, "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        deadline = time.monotonic() + self.STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"'chroma run' exited with {self.process.returncode}: {self._tail()}")
+            if self._heartbeat():
+                return
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(
+            f"'chroma run' did not answer within {self.STARTUP_SECONDS:.0f} s: {self._tail()}"
+        )
+
+    def stop(self) -> None:
+        """Terminate the server (kill it after 10 s) and wait until it is gone."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def _heartbeat(self) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=2.0).is_success
+        except httpx.TransportError:
+            return False
+
+    def _tail(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServerProcess]:
+    """One real Chroma server for the session (tests use their own collection names)."""
+    server = ChromaServerProcess(tmp_path_factory.mktemp("chroma-server") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
 def _is_loopback(address: Any) -> bool:
     host = address[0] if isinstance(address, tuple) else address
     if not isinstance(host, str):
@@ -177,3 +267,12 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say where the browser tests left their screenshots (tests/ui/test_browser.py)."""
+    from tests.ui.test_browser import SCREENSHOTS
+
+    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.exists() else []
+    if shots:
+        terminalreporter.write_line(f"browser screenshots ({len(shots)}): {SCREENSHOTS}")

@@ -78,3 +78,40 @@ def test_retrieval_settings_from_env() -> None:
         Settings.from_env({"NEWSRAG_CHUNK_HEADER": "maybe"})
     with pytest.raises(ConfigError, match="search_mode='fuzzy' is not a search mode — use one of"):
         Settings(search_mode="fuzzy")
+
+
+def test_chroma_url_from_env_is_normalised() -> None:
+    assert Settings().chroma_url == ""  # embedded Chroma
+    s = Settings.from_env({"NEWSRAG_CHROMA_URL": "HTTP://LocalHost:8000/"})
+    assert (s.chroma_url, s.location) == ("http://localhost:8000", "http://localhost:8000")
+    assert Settings(chroma_url="https://[::1]:443").chroma_url == "https://[::1]:443"
+
+
+@pytest.mark.parametrize(
+    ("url", "fix"),
+    [
+        ("localhost:8000", "."),
+        ("ftp://host:21", "."),
+        ("http://", "."),
+        ("http://host", "; add the port."),
+        ("http://host:0", "; the port must be a number from 1 to 65535."),
+        ("http://host:99999", "; the port must be a number from 1 to 65535."),
+        (
+            "http://host:8000/chroma",
+            "; drop the path, query and user name (a server is a host and a port).",
+        ),
+    ],
+)
+def test_bad_chroma_url_names_the_fix(url: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings(chroma_url=url)
+    assert str(err.value) == (
+        f"chroma_url={url!r} is not a Chroma server address — use http://HOST:PORT or "
+        "https://HOST:PORT, e.g. http://127.0.0.1:8000 (--chroma-url / NEWSRAG_CHROMA_URL)" + fix
+    )
+
+
+def test_chroma_url_error_hides_a_password() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings(chroma_url="http://me:s3cret@host:8000")
+    assert "s3cret" not in str(err.value) and "'http://me:***@host:8000'" in str(err.value)
