@@ -107,8 +107,12 @@ class ExtractiveAnswerer:
         text = fold(" ".join(f"{h.chunk.title}\n{h.chunk.text}" for h in hits))
         entities = question_entities(question) if entities is None else entities
         missing = sum(not mentions(text, entity) for entity in entities)
-        # A long question names many things; one of them may go unmentioned (a first name).
-        return missing == 0 or (len(entities) >= MANY_NAMES and missing == 1)
+        # A long question names many things; one of them may go unmentioned (a first name). A
+        # question asking for a name may describe it with one the passages need not repeat
+        # ("which Texas city", "a city in the Midwest").
+        return missing == 0 or (
+            missing == 1 and (len(entities) >= MANY_NAMES or asks_for_name(question))
+        )
 
     def _scores(
         self,
@@ -243,20 +247,28 @@ def _share_named(hit: Hit, entities: set[str]) -> float:
 
 
 def _sentences(hits: Sequence[Hit]) -> list[Sentence]:
-    """Each distinct sentence of the passages once, credited to the best passage holding it,
-    with its speaker."""
-    found: dict[tuple[str, int], Sentence] = {}
+    """Each distinct sentence of the passages once, credited to the best passage holding it
+    (of two copies of a story, the one that names its source and date), with its speaker."""
+    found: dict[str, Sentence] = {}
     for hit in hits:
         chunk = hit.chunk
         speakers = {s.start: s.speaker for s in statements_of(hit)}
         before = ""
         for start, end in sentence_spans(chunk.text, offset=chunk.start):
             text = chunk.text[start - chunk.start : end - chunk.start]
-            key = (chunk.article_id, start)
-            if len(text.split()) >= MIN_SENTENCE_WORDS and key not in found:
+            key = " ".join(fold(text).split())  # the same story filed twice counts once
+            seen = found.get(key)
+            if len(text.split()) >= MIN_SENTENCE_WORDS and (
+                seen is None or _described(hit) > _described(seen.hit)
+            ):
                 found[key] = Sentence(hit, start, end, text, speakers.get(start), before)
             before = text
     return list(found.values())
+
+
+def _described(hit: Hit) -> int:
+    """How much an answer can say about where a passage comes from (source, date)."""
+    return bool(hit.chunk.source) + bool(hit.chunk.published)
 
 
 def statements_of(hit: Hit) -> tuple[Statement, ...]:

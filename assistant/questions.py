@@ -50,7 +50,7 @@ _NAME_Q = re.compile(
 
 def fold(text: str) -> str:
     """Lowercase without accents, so "Nicolás" matches "Nicolas"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("\u2019", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -107,8 +107,9 @@ _CAPITALISED = re.compile(
 
 
 def asks_for_name(question: str) -> bool:
-    """Whether the answer is a name: who / where / which ... / "what company did ..."."""
-    return _ASKS_NAME.search(question) is not None
+    """Whether the answer is a name: who / where / which ... / "what company did ...", in any
+    sentence of the question ("Chloe Kelly is getting a doll. Which sport does she play?")."""
+    return any(_ASKS_NAME.search(part) for part in re.split(r"(?<=[.?!:;])\s+", question))
 
 
 def capitalised_names(sentence: str) -> list[str]:
@@ -248,7 +249,8 @@ _FOCUS = (
 GENERIC_NOUNS = frozenset(
     """
 reason purpose goal aim result outcome role way thing part main key first last latest new big
-biggest largest
+biggest largest cause effect impact status focus topic subject theme significance nature source
+origin basis motive explanation
 """.split()
 )
 # "What country / kind / percentage did ...": the type of the answer, not a word it must contain.
