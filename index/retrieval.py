@@ -88,12 +88,17 @@ class SearchFilters:
         return keep
 
     def describe(self) -> str:
-        """``source: Reuters · 2026-01-01 … 2026-01-31`` for showing what is applied."""
+        """``source: Reuters · 2026-01-01 to 2026-01-31`` (or ``since …`` / ``until …``) for
+        showing what is applied."""
         parts = []
         if self.sources:
             parts.append("source: " + ", ".join(self.sources))
-        if self.since or self.until:
-            parts.append(f"{self.since or '…'} … {self.until or 'today'}")
+        if self.since and self.until:
+            parts.append(f"{self.since} to {self.until}")
+        elif self.since:
+            parts.append(f"since {self.since}")
+        elif self.until:
+            parts.append(f"until {self.until}")
         if self.article_ids:
             parts.append("articles: " + ", ".join(self.article_ids))
         return " · ".join(parts)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.records import Answer, Citation
-from index.records import ArticleInfo, IndexStats
+from index.records import ArticleInfo, IndexStats, IngestReport
 
 NO_ANSWER_NOTE = "*No answer found.*"
 SOURCES_PLACEHOLDER = (
@@ -18,6 +18,9 @@ NO_SOURCES = '<p class="sources-empty">No passages cited: the articles do not an
 SOURCES_CSS = """
 .sources-empty { color: var(--body-text-color-subdued); font-style: italic; }
 .sources-related { font-weight: 600; margin: 0.6em 0 0.4em; }
+.passage-text { white-space: pre-wrap; font-size: 0.92em; line-height: 1.5; max-height: 420px;
+  overflow-y: auto; }
+.passage-text mark.cited { background: #fde68a; color: inherit; padding: 0.1em 0; }
 .source { margin: 0 0 1.1em 0; }
 .source-head { font-weight: 600; line-height: 1.35; }
 .source-head a { text-decoration: none; }
@@ -71,21 +74,82 @@ def _markdown_segment(text: str, after_marker: bool) -> str:
     return escaped
 
 
-def answer_markdown(answer: Answer) -> str:
+def answer_markdown(answer: Answer, turn: int | None = None, filters: str = "") -> str:
     """The chat message for ``answer``; a refusal is led by an italic "No answer found." note,
     a resolved follow-up by what was searched for, and notices (an LLM failure, unsupported
-    sentences) by a warning line each."""
+    sentences) by a warning line each. With ``turn`` (the answer's number in the chat), each
+    ``[n]`` links to its passage and a compact source list follows; ``filters`` is a note of
+    the filters the question was asked with."""
     text = markdown_text(answer.answer)
+    if turn is not None:
+        text = _MARKER.sub(lambda m: _cite_link(turn, m.group(0)), text)
     if answer.refused:
         text = f"{NO_ANSWER_NOTE} {text}"
     lines = [f"*Searched for: {markdown_text(answer.resolved)}*"] if answer.resolved else []
+    if filters:
+        lines.append(f"*Filters: {markdown_text(filters)}*")
     lines += [f"\u26a0\ufe0f *{markdown_text(notice)}*" for notice in answer.notices]
-    return "\n\n".join([*lines, text])
+    lines.append(text)
+    if turn is not None and answer.citations:
+        lines.append(sources_line(answer, turn))
+    return "\n\n".join(lines)
+
+
+def _cite_link(turn: int, marker: str) -> str:
+    n = marker.strip("[]")
+    return f'<a href="#cite-{turn}-{n}" class="newsrag-cite">{marker}</a>'
+
+
+def sources_line(answer: Answer, turn: int) -> str:
+    """ "Sources: [1] Title — Source, date · [2] ...", each number a link to its passage."""
+    items = []
+    for c in sorted(answer.citations, key=lambda c: c.n):
+        meta = ", ".join(markdown_text(v) for v in (c.source, c.published) if v)
+        title = markdown_text(c.title) or "(untitled)"
+        items.append(f"{_cite_link(turn, f'[{c.n}]')} {title}" + (f" — {meta}" if meta else ""))
+    return "<small>Sources: " + " · ".join(items) + "</small>"
 
 
 def streaming_markdown(text: str) -> str:
     """An answer being written, shown as it arrives (escaped like any article text)."""
     return markdown_text(text) + " \u258c"
+
+
+CONTEXT_CHARS = 700  # article text shown around a cited passage
+
+
+def passage_html(citation: Citation, article_text: str | None) -> str:
+    """The cited passage highlighted inside its article text, with the article's title (linked
+    to the original when it has an http(s) URL), source and date."""
+    title = escape(citation.title) or "(untitled)"
+    url = safe_url(citation.url)
+    link = (
+        f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">Open the original'
+        " \u2197</a>"
+        if url
+        else ""
+    )
+    meta = " · ".join(escape(v) for v in (citation.source, citation.published) if v)
+    text = article_text or citation.passage
+    start, end = citation.start, citation.end
+    if article_text is None or article_text[start:end] != citation.passage:
+        start, end = 0, len(citation.passage)
+        text = citation.passage
+    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    before = ("\u2026" if lo > 0 else "") + escape(text[lo:start])
+    after = escape(text[end:hi]) + ("\u2026" if hi < len(text) else "")
+    return (
+        f'<div class="passage-view" id="passage-{citation.n}">'
+        f'<div class="source-head"><span class="source-n">[{citation.n}]</span>{title}</div>'
+        f'<div class="source-meta">{meta}{" · " if meta and link else ""}{link}</div>'
+        f'<div class="passage-text">{before}<mark class="cited">{escape(text[start:end])}'
+        f"</mark>{after}</div></div>"
+    )
+
+
+PASSAGE_PLACEHOLDER = (
+    '<p class="sources-empty">Click a [n] in an answer to read its passage in the article.</p>'
+)
 
 
 def citation_html(citation: Citation) -> str:
@@ -115,6 +179,40 @@ def sources_html(answer: Answer | None) -> str:
         related = "\n".join(citation_html(c) for c in answer.related)
         return f'{NO_SOURCES}\n<p class="sources-related">Related passages:</p>\n{related}'
     return "\n".join(citation_html(c) for c in sorted(answer.citations, key=lambda c: c.n))
+
+
+def stats_markdown(stats: IndexStats) -> str:
+    """Index stats for the "Your articles" tab."""
+    sources = ", ".join(f"{escape(k)} ({v})" for k, v in sorted(stats.sources.items())) or "-"
+    dates = f"{stats.oldest} to {stats.newest}" if stats.oldest else "-"
+    return (
+        f"**{stats.articles:,}** {_plural(stats.articles, 'article')} · "
+        f"**{stats.chunks:,}** {_plural(stats.chunks, 'chunk')} · model "
+        f"<code>{escape(stats.embedding_model)}</code> · chunks of {stats.chunk_size} words "
+        f"(overlap {stats.chunk_overlap})<br>Dates: {escape(dates)}<br>Sources: {sources}"
+    )
+
+
+def article_rows(articles: Sequence[ArticleInfo]) -> list[list[str]]:
+    """Rows of the articles table: id, date, source, title, passages (as text, never HTML)."""
+    return [[a.id, a.published or "", a.source or "", a.title, str(a.chunks)] for a in articles]
+
+
+def ingest_summary_markdown(report: IngestReport, names: dict[str, str] | None = None) -> str:
+    """Added / updated / unchanged / skipped, each skipped input with its reason and fix.
+    ``names`` maps stored upload paths back to the names the user gave the files."""
+    lines = [
+        f"**{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped** "
+        f"({report.chunks_written} passages written in {report.seconds:.1f} s)"
+    ]
+    for label, problems in (("Skipped", report.skipped), ("Warnings", report.warnings)):
+        for problem in problems:
+            text = str(problem)
+            for stored, shown in (names or {}).items():
+                text = text.replace(stored, shown)
+            lines.append(f"- {label}: {markdown_text(text)}")
+    return "\n".join(lines)
 
 
 def header_markdown(stats: IndexStats) -> str:

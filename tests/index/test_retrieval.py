@@ -61,7 +61,8 @@ def test_filter_where_clause_and_description() -> None:
             {"published_int": {"$lte": 20260131}},
         ]
     }
-    assert filters.describe() == "source: Reuters · 2026-01-01 … 2026-01-31"
+    assert filters.describe() == "source: Reuters · 2026-01-01 to 2026-01-31"
+    assert SearchFilters.build(until="2025-12-31").describe() == "until 2025-12-31"
     assert SearchFilters().where() is None and not SearchFilters()
     with pytest.raises(ConfigError, match="since=2026-02-01 is after until=2026-01-01 — swap"):
         SearchFilters.build(since="2026-02-01", until="2026-01-01")

@@ -28,7 +28,8 @@ class StubAssistant:
         self.answers = answers
         self.asked: list[tuple[str, int | None]] = []
         self.histories: list[list[Any]] = []
-        self.settings = SimpleNamespace(top_k=5)
+        self.filters: list[Any] = []
+        self.settings = SimpleNamespace(top_k=5, index_dir="/nowhere")
         stats = IndexStats(
             articles=2,
             chunks=5,
@@ -38,12 +39,18 @@ class StubAssistant:
             chunk_overlap=30,
             index="/nowhere",
             collection="newsrag",
+            sources={"Gazette": 1, "Ledger": 1},
         )
         infos = [
             ArticleInfo("a", "Tram line opens", None, "2025-07-15", None, 2),
             ArticleInfo("b", "River bursts its banks", None, "2025-05-09", None, 3),
         ]
-        self.index = SimpleNamespace(stats=lambda: stats, articles=lambda: infos)
+        texts = {"a": "Intro. It opened <b>today</b>. Outro."}
+        self.index = SimpleNamespace(
+            stats=lambda: stats,
+            articles=lambda: infos,
+            article=lambda article_id: SimpleNamespace(text=texts[article_id]),
+        )
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         self.asked.append((question, k))
@@ -52,9 +59,12 @@ class StubAssistant:
             raise result
         return result
 
-    def stream(self, question: str, history: Any = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, filters: Any = None, history: Any = None
+    ) -> Iterator[str | Answer]:
         """The answer in two pieces, then the Answer (as an LLM would stream it)."""
         self.histories.append(list(history or []))
+        self.filters.append(filters)
         answer = self.ask(question)
         middle = len(answer.answer) // 2
         yield answer.answer[:middle]
@@ -75,8 +85,8 @@ TRAM = Answer(
             "2025-07-15",
             "https://gazette.example/tram",
             "It opened <b>today</b>.",
-            0,
-            23,
+            7,
+            30,
         ),
     ),
 )
@@ -107,13 +117,15 @@ def last(updates: Iterator[tuple[Any, ...]]) -> tuple[Any, ...]:
 def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
     chat = endpoint(build_app(stub), "chat")
     earlier = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
-    box, history, sources, turns = last(chat("  When did the tram open? ", earlier, []))
+    box, history, sources, turns, cited = last(chat("  When did the tram open? ", earlier, [], []))
     assert box == ""
-    assert history == [
-        *earlier,
-        {"role": "user", "content": "When did the tram open?"},
-        {"role": "assistant", "content": "It opened &lt;b&gt;today&lt;/b&gt;. [1]"},
-    ]
+    assert history[:-1] == [*earlier, {"role": "user", "content": "When did the tram open?"}]
+    reply = history[-1]["content"]
+    assert reply.startswith(
+        'It opened &lt;b&gt;today&lt;/b&gt;. <a href="#cite-0-1" class="newsrag-cite">[1]</a>'
+    )
+    assert "Sources: " in reply and "Tram &lt;i&gt;line&lt;/i&gt; opens — Gazette" in reply
+    assert cited == [{"citations": [TRAM.citations[0].to_dict()]}]
     assert "Tram &lt;i&gt;line&lt;/i&gt; opens</a>" in sources
     assert stub.asked == [("When did the tram open?", None)]
     assert turns == [
@@ -127,23 +139,45 @@ def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
 
 def test_chat_streams_and_passes_the_tabs_turns_as_history(stub: StubAssistant) -> None:
     chat = endpoint(build_app(stub), "chat")
-    updates = list(chat("When did the tram open?", [], []))
+    updates = list(chat("When did the tram open?", [], [], []))
     assert len(updates) == 3  # two streamed pieces, then the answer with its sources
-    first_box, first_history, first_sources, first_turns = updates[0]
+    first_box, first_history, first_sources, first_turns, _ = updates[0]
     assert first_box == ""
     assert first_history[-1]["content"] == "It opened &lt;b&gt; \u258c"  # escaped while streaming
     assert first_sources == gr.skip() and first_turns == []
-    turns = updates[-1][3]
-    last(chat("Who won the lottery?", updates[-1][1], turns))
+    _, history, _, turns, cited = updates[-1]
+    *_, cited = last(chat("Who won the lottery?", history, turns, cited))
     assert stub.histories == [[], turns]
+    assert len(cited) == 2  # the second answer's links point at turn 1
+
+
+def test_filters_apply_and_show_in_the_answer(stub: StubAssistant) -> None:
+    chat = endpoint(build_app(stub), "chat")
+    _, history, *_ = last(chat("When did the tram open?", [], [], [], ["Gazette"], "2025-07-01"))
+    assert stub.filters[-1].sources == ("Gazette",)
+    assert str(stub.filters[-1].since) == "2025-07-01"
+    assert history[-1]["content"].startswith("*Filters: source: Gazette · since 2025-07-01*")
+    with pytest.raises(gr.Error, match="2025-13-01"):
+        last(chat("When did the tram open?", [], [], [], [], "2025-13-01"))
+
+
+def test_clicking_a_marker_opens_the_passage_in_its_article(stub: StubAssistant) -> None:
+    demo = build_app(stub)
+    *_, cited = last(endpoint(demo, "chat")("When did the tram open?", [], [], []))
+    show = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "show_passage")
+    html = show(cited, gr.EventData(None, {"turn": 0, "n": 1}))
+    assert '<mark class="cited">It opened &lt;b&gt;today&lt;/b&gt;.</mark>' in html
+    assert html.index("Intro.") < html.index("<mark") < html.index("Outro.")
+    assert 'href="https://gazette.example/tram"' in html
+    assert "Click a [n]" in show(cited, gr.EventData(None, {"turn": 5, "n": 1}))
 
 
 def test_chat_marks_refusals_and_ignores_blank_messages(stub: StubAssistant) -> None:
     chat = endpoint(build_app(stub), "chat")
-    _, history, sources, _ = last(chat("Who won the lottery?", [], []))
+    _, history, sources, _, _ = last(chat("Who won the lottery?", [], [], []))
     assert history[-1]["content"] == "*No answer found.* I could not find an answer."
     assert "No passages cited" in sources
-    assert last(chat("   ", history, [])) == ("   ", history, gr.skip(), [])
+    assert last(chat("   ", history, [], [])) == ("   ", history, gr.skip(), [], [])
     assert len(stub.asked) == 1
 
 
@@ -152,7 +186,7 @@ def test_library_errors_become_gradio_errors(stub: StubAssistant) -> None:
     with pytest.raises(
         gr.Error, match=re.escape("No index at ./idx — run 'newsrag ingest PATH' first.")
     ):
-        last(endpoint(demo, "chat")("Broken?", [], []))
+        last(endpoint(demo, "chat")("Broken?", [], [], []))
     with pytest.raises(
         gr.Error, match=re.escape("The question is empty — type a question about the news.")
     ):

@@ -1,0 +1,230 @@
+"""The chat in a real browser: Debian's chromium driven by Playwright against `newsrag chat`.
+
+Each step saves a screenshot under the folder printed at the end of the run (default
+``.newsrag/screenshots``; set NEWSRAG_SCREENSHOTS to change it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RUTTE_QUESTION, free_port
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(os.environ.get("NEWSRAG_SCREENSHOTS", ".newsrag/screenshots")).absolute()
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000
+TITLE = (
+    "Harbour <script>window.__pwned = 'title'</script> council "
+    "<img src=x onerror=\\\"window.__pwned='img'\\\">"
+)
+HOSTILE = "\n".join(
+    [
+        "---",
+        f'title: "{TITLE}"',
+        "source: Test Wire",
+        "published: 2026-02-20",
+        "url: \"javascript:window.__pwned='url'\"",
+        "---",
+        "",
+        "The Saltmarsh harbour council voted on Thursday to rebuild the old ferry pier. "
+        "<script>window.__pwned = 'text'</script> Councillor Petra Lund said the new pier would "
+        "open in 2027. <img src=x onerror=\"window.__pwned='onerror'\"> The rebuild will cost "
+        "about 4 million pounds.",
+    ]
+)
+UPLOADED = "\n".join(
+    [
+        "---",
+        "title: Glassworks museum opens in Wrenford",
+        "source: Test Wire",
+        "published: 2026-03-02",
+        "---",
+        "",
+        "A museum of glassmaking opened in Wrenford on Monday in the restored Kiln Street "
+        "glassworks. The curator, Ada Merrow, said the collection holds about 3,400 pieces of "
+        "local glass. Visitors can watch glassblowers at work every Saturday.",
+    ]
+)
+
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright for Python is part of the test extra"
+)
+
+
+@pytest.fixture(scope="module")
+def server(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`newsrag chat` on a free loopback port over a copy of the sample index."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make setup does).")
+    index = tmp_path_factory.mktemp("browser") / "idx"
+    shutil.copytree(sample_index_dir, index)
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    exe = shutil.which("newsrag", path=str(Path(sys.executable).parent))
+    assert exe, "the newsrag script is not installed next to this Python"
+    command = [exe, "chat", "--index", str(index)]
+    command += ["--port", str(port), "--example", RUTTE_QUESTION]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    pytest.fail(f"newsrag chat did not start in 90 s:\n{out}")
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[object]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(server)
+        page.wait_for_selector("#newsrag-question textarea")
+        page.dialogs = dialogs  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+BOT = "#newsrag-chat [data-testid='bot']"
+# The last answer is complete: present, not loading, not streaming (no cursor).
+ANSWER_DONE = """n => {
+  const bots = document.querySelectorAll("#newsrag-chat [data-testid='bot']");
+  if (bots.length <= n) return false;
+  const text = bots[bots.length - 1].innerText;
+  return text.length > 0 && !text.includes('Loading') && !text.includes('\\u258c');
+}"""
+
+
+def ask(page: object, question: str) -> object:
+    """Type ``question``, send it, and wait for the answer to finish; returns the last reply."""
+    box = page.locator("#newsrag-question textarea")  # type: ignore[attr-defined]
+    replies = page.locator(BOT)  # type: ignore[attr-defined]
+    before = replies.count()
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(ANSWER_DONE, arg=before)  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    return replies.last
+
+
+def shot(page: object, name: str) -> Path:
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
+
+
+def test_1_ask_the_example_question(page: object) -> None:
+    page.get_by_text(RUTTE_QUESTION).first.click()  # type: ignore[attr-defined]  # the example
+    box = page.locator("#newsrag-question textarea")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "q => document.querySelector('#newsrag-question textarea').value === q", arg=RUTTE_QUESTION
+    )
+    assert box.input_value() == RUTTE_QUESTION
+    ask(page, RUTTE_QUESTION)
+    page.wait_for_selector("#newsrag-chat a[href^='#cite-']")  # type: ignore[attr-defined]
+    chat = page.locator("#newsrag-chat").inner_text()  # type: ignore[attr-defined]
+    assert "[1]" in chat and "According to The Harbour Ledger" in chat
+    assert "command structures" in chat
+    shot(page, "1-answer")
+
+
+def test_2_clicking_a_marker_opens_the_passage(page: object) -> None:
+    page.locator("#newsrag-chat a[href^='#cite-']").first.click()  # type: ignore[attr-defined]
+    mark = page.locator("#newsrag-passage mark.cited")  # type: ignore[attr-defined]
+    mark.wait_for()
+    panel = page.locator("#newsrag-passage").inner_text()  # type: ignore[attr-defined]
+    assert "Rutte tells MEPs" in panel and "The Harbour Ledger" in panel
+    assert mark.inner_text() in panel
+    link = page.locator("#newsrag-passage a[target=_blank]")  # type: ignore[attr-defined]
+    assert link.get_attribute("href").startswith("https://harbourledger.example/")
+    shot(page, "2-chat-with-source-panel")
+
+
+def test_3_upload_a_file_and_ask_about_it(page: object, tmp_path: Path) -> None:
+    article = tmp_path / "glassworks museum.md"
+    article.write_text(UPLOADED, encoding="utf-8")
+    page.get_by_role("tab", name="Your articles").click()  # type: ignore[attr-defined]
+    page.locator("#newsrag-upload input[type=file]").set_input_files(str(article))  # type: ignore[attr-defined]
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    page.locator("#newsrag-add").click()  # type: ignore[attr-defined]
+    summary = page.locator("#newsrag-upload-summary")  # type: ignore[attr-defined]
+    summary.get_by_text("1 added").wait_for()
+    assert "0 skipped" in summary.inner_text()
+    table = page.locator("#newsrag-articles").inner_text()  # type: ignore[attr-defined]
+    assert "Glassworks museum opens in Wrenford" in table
+    shot(page, "3-upload-summary")
+    page.get_by_role("tab", name="Chat").click()  # type: ignore[attr-defined]
+    reply = ask(page, "How many pieces of glass does the Wrenford museum hold?")
+    assert "3,400" in reply.inner_text()  # type: ignore[attr-defined]
+    shot(page, "4-answer-from-upload")
+
+
+def test_4_a_date_filter_applies_to_the_next_questions(page: object) -> None:
+    page.locator("#newsrag-filters").get_by_text("Filters").first.click()  # type: ignore[attr-defined]
+    page.locator("#newsrag-until textarea, #newsrag-until input").first.fill("2025-12-31")  # type: ignore[attr-defined]
+    reply = ask(page, RUTTE_QUESTION)
+    text = reply.inner_text()  # type: ignore[attr-defined]
+    assert "Filters:" in text and "2025-12-31" in text
+    assert "14 Jan 2026" not in text  # the Rutte article is newer than the filter allows
+    shot(page, "5-date-filter")
+    page.locator("#newsrag-until textarea, #newsrag-until input").first.fill("")  # type: ignore[attr-defined]
+
+
+def test_5_hostile_article_text_stays_inert(page: object, tmp_path: Path) -> None:
+    article = tmp_path / "<img src=x onerror=alert(1)>.md"
+    article.write_text(HOSTILE, encoding="utf-8")
+    page.get_by_role("tab", name="Your articles").click()  # type: ignore[attr-defined]
+    page.locator("#newsrag-upload input[type=file]").set_input_files(str(article))  # type: ignore[attr-defined]
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    page.locator("#newsrag-add").click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelector('#newsrag-articles').innerText.includes('__pwned')"
+    )
+    table = page.locator("#newsrag-articles").inner_text()  # type: ignore[attr-defined]
+    assert "Harbour <script>window.__pwned = 'title'</script> council" in table  # as text
+    page.get_by_role("tab", name="Chat").click()  # type: ignore[attr-defined]
+    reply = ask(page, "What did Petra Lund say about the Saltmarsh ferry pier?")
+    assert "2027" in reply.inner_text()  # type: ignore[attr-defined]
+    page.locator("#newsrag-chat a[href^='#cite-']").last.click()  # type: ignore[attr-defined]
+    page.locator("#newsrag-passage mark.cited").wait_for()  # type: ignore[attr-defined]
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    assert "<script>" in page.locator("#newsrag-passage").inner_text()  # type: ignore[attr-defined]
+    assert page.evaluate("() => window.__pwned === undefined")  # type: ignore[attr-defined]
+    assert page.locator("#newsrag-passage script, #newsrag-passage img").count() == 0  # type: ignore[attr-defined]
+    assert page.locator("#newsrag-passage a[href^='javascript']").count() == 0  # type: ignore[attr-defined]
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    shot(page, "6-hostile-text-inert")
