@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -378,3 +379,25 @@ def test_a_failing_llm_falls_back_to_the_extractive_answer(sample_index_dir: Pat
 def test_llm_setting_without_provider_names_the_fix(sample_index_dir: Path) -> None:
     code, _, err = run("ask", RUTTE_QUESTION, "--index", str(sample_index_dir), "--llm", "gpt")
     assert code == 1 and "PROVIDER:MODEL" in err
+
+
+def test_chat_auth_users_from_flags_env_and_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.cli import read_users
+
+    users = tmp_path / "users.txt"
+    users.write_text("# team\nana:s3cret\n\nbo:pa:ss\n", encoding="utf-8")
+    monkeypatch.setenv("NEWSRAG_AUTH", "env:pw")
+    assert read_users(["cli:pw"], users) == [
+        ("cli", "pw"),
+        ("env", "pw"),
+        ("ana", "s3cret"),
+        ("bo", "pa:ss"),
+    ]
+    users.write_text("nopassword\n", encoding="utf-8")
+    with pytest.raises(click.UsageError, match=r"users.txt:1: expected USER:PASS"):
+        read_users([], users)
+    with pytest.raises(click.UsageError) as info:
+        read_users(["ana:"], None)
+    assert "s3cret" not in str(info.value)

@@ -8,6 +8,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import re
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from assistant import Answer, Assistant, Citation, NewsIndex, NewsragError
 from index.records import ArticleInfo, IndexStats
 from ui import build_app, launch
+from ui.app import upload_name
 
 RUTTE = "What did Rutte say about a European army?"
 
@@ -298,3 +300,45 @@ def _text(message: dict[str, Any]) -> str:
     if isinstance(content, str):
         return content
     return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("<img src=x onerror=alert(1)>.md", "_img src_x onerror_alert_1_.md"),
+        ("  .hidden.json", "hidden.json"),
+        ("Zoë's notes 2026.md", "Zoë_s notes 2026.md"),
+        ("..", "upload"),
+    ],
+)
+def test_upload_names_stay_inside_the_upload_folder(name: str, stored: str) -> None:
+    assert upload_name(name) == stored
+    assert "/" not in upload_name(name) and "\\" not in upload_name(name)
+
+
+def test_upload_and_delete_through_the_articles_tab(fake_index: NewsIndex, tmp_path: Path) -> None:
+    demo = build_app(Assistant(fake_index))
+    add = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "add_files")
+    delete = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "delete_article")
+    good = tmp_path / "../tram line.md"
+    good.write_text("---\ntitle: Tram line opens\n---\n\nThe tram line opened today.\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    summary, stats_md, rows, _, header, cleared = add(
+        [str(good), str(empty)], progress=lambda *a, **k: None
+    )
+    assert summary.startswith("**1 added, 0 updated, 0 unchanged, 1 skipped**")
+    assert "empty.txt" in summary and str(fake_index.settings.index_dir) not in summary
+    assert (fake_index.settings.index_dir / "uploads" / "tram line.md").exists()
+    assert [r[3] for r in rows] == ["Tram line opens"] and "**1** article" in stats_md
+    assert "1 article" in header and cleared is None
+    again, *_ = add([str(good)], progress=lambda *a, **k: None)
+    assert again.startswith("**0 added, 0 updated, 1 unchanged, 0 skipped**")
+    note, _, rows, _, _ = delete(rows[0][0])
+    assert note.startswith("Deleted `") and rows == []
+    with pytest.raises(gr.Error, match="No article chosen"):
+        delete("  ")
+    with pytest.raises(gr.Error, match="No files chosen"):
+        add(None, progress=lambda *a, **k: None)

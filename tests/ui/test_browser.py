@@ -6,6 +6,7 @@ Each step saves a screenshot under the folder printed at the end of the run (def
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -228,3 +229,56 @@ def test_5_hostile_article_text_stays_inert(page: object, tmp_path: Path) -> Non
     assert page.locator("#newsrag-passage a[href^='javascript']").count() == 0  # type: ignore[attr-defined]
     assert page.dialogs == []  # type: ignore[attr-defined]
     shot(page, "6-hostile-text-inert")
+
+
+def test_6_each_tab_has_its_own_conversation(page: object, server: str) -> None:
+    ask(page, RUTTE_QUESTION)
+    first = ask(page, "What about the Arctic?")
+    assert "Searched for: What did Rutte say about the Arctic?" in first.inner_text()  # type: ignore[attr-defined]
+    other = page.context.browser.new_context().new_page()  # type: ignore[attr-defined]
+    try:
+        other.set_default_timeout(TIMEOUT_MS)
+        other.goto(server)
+        other.wait_for_selector("#newsrag-question textarea")
+        assert other.locator(BOT).count() == 0  # the first tab's chat is not here
+        reply = ask(other, "What about the Arctic?")
+        assert "Searched for" not in reply.inner_text()  # no history to resolve against
+        shot(other, "7-second-tab")
+    finally:
+        other.context.close()
+
+
+def test_7_questions_are_answered_while_a_large_upload_runs(
+    page: object, server: str, tmp_path: Path
+) -> None:
+    big = tmp_path / "wire-archive.jsonl"
+    body = " ".join(
+        f"Sentence {i} of a long wire report about regional transport." for i in range(60)
+    )
+    big.write_text(
+        "\n".join(
+            json.dumps({"id": f"wire-{n}", "title": f"Wire report {n}", "text": body})
+            for n in range(120)
+        ),
+        encoding="utf-8",
+    )
+    uploader = page.context.browser.new_context().new_page()  # type: ignore[attr-defined]
+    try:
+        uploader.set_default_timeout(180_000)
+        uploader.goto(server)
+        uploader.get_by_role("tab", name="Your articles").click()
+        uploader.locator("#newsrag-upload input[type=file]").set_input_files(str(big))
+        uploader.wait_for_timeout(1000)
+        uploader.locator("#newsrag-add").click()
+        uploader.wait_for_timeout(1500)  # the upload is embedding now
+        started = time.monotonic()
+        reply = ask(page, "Who scored Port Calder's late winner against Redmere United?")
+        answered = time.monotonic() - started
+        assert "Okafor" in reply.inner_text()  # type: ignore[attr-defined]
+        summary = uploader.locator("#newsrag-upload-summary")
+        still_uploading = "120 added" not in summary.inner_text()
+        summary.get_by_text("120 added").wait_for()
+        print(f"answered in {answered:.1f} s while the upload ran: {still_uploading}")
+        assert still_uploading, "the upload finished before the question was answered"
+    finally:
+        uploader.context.close()
