@@ -87,15 +87,7 @@ class Assistant:
         and ``Answer.resolved`` shows what was searched for.
         """
         resolved = self.resolve(question, history)
-        answer = self.chain.invoke(
-            {
-                "question": resolved,
-                "k": k or self.settings.top_k,
-                "mode": mode,
-                "filters": filters,
-                "as_of": as_of,
-            }
-        )
+        answer = self.chain.invoke(self._inputs(resolved, k, mode, filters, as_of))
         return _asked(answer, question, resolved)
 
     def stream(
@@ -112,17 +104,21 @@ class Assistant:
         and the finished :class:`Answer` last. The extractive answerer writes it in one piece;
         an LLM streams its tokens, and the final Answer has its citations checked."""
         resolved = self.resolve(question, history)
-        hits = self.retrieval.invoke(
-            {
-                "question": resolved,
-                "k": k or self.settings.top_k,
-                "mode": mode,
-                "filters": filters,
-                "as_of": as_of,
-            }
-        )
+        hits = self.retrieval.invoke(self._inputs(resolved, k, mode, filters, as_of))
         for part in self.answerer.stream(resolved, hits):
             yield _asked(part, question, resolved) if isinstance(part, Answer) else part
+
+    def _inputs(
+        self,
+        question: str,
+        k: int | None,
+        mode: str | None,
+        filters: SearchFilters | None,
+        as_of: str | date | None,
+    ) -> dict[str, Any]:
+        """What the chain and its retrieval step take (see assistant.chain)."""
+        k = k or self.settings.top_k
+        return {"question": question, "k": k, "mode": mode, "filters": filters, "as_of": as_of}
 
     @staticmethod
     def resolve(question: str, history: History | None) -> str:
