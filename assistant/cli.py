@@ -111,6 +111,8 @@ def json_option(func: F) -> F:
 
 
 def settings_from(**overrides: Any) -> Settings:
+    """The environment's settings with the flags given. Commands take the flags that name a
+    Settings field (--index, --top-k, --llm, ...) as ``**options`` and pass them here whole."""
     return Settings.from_env().replace(**overrides)
 
 
@@ -165,16 +167,10 @@ def main() -> None:
 @json_option
 def ingest(
     paths: tuple[Path, ...],
-    index_dir: Path | None,
-    embedding_model: str | None,
-    chroma_url: str | None,
-    chunk_size: int | None,
-    chunk_overlap: int | None,
-    batch_size: int | None,
-    chunk_header: bool | None,
     rebuild: bool,
     quiet: bool,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Index articles from files and folders (.txt .md .html .json .jsonl).
 
@@ -185,15 +181,7 @@ def ingest(
     Example:
       newsrag ingest articles/ more.jsonl --index ./idx
     """
-    settings = settings_from(
-        index_dir=index_dir,
-        embedding_model=embedding_model,
-        chroma_url=chroma_url,
-        chunk_size=chunk_size,
-        chunk_overlap=chunk_overlap,
-        batch_size=batch_size,
-        chunk_header=chunk_header,
-    )
+    settings = settings_from(**options)
     if rebuild:
         NewsIndex.drop(settings.index_dir, settings.collection, chroma_url=settings.chroma_url)
     index = NewsIndex.open(settings=settings, create=True)
@@ -253,20 +241,14 @@ def answer_options(func: F) -> F:
 @json_option
 def ask(
     question: str,
-    index_dir: Path | None,
-    embedding_model: str | None,
-    chroma_url: str | None,
-    top_k: int | None,
     mode: str | None,
     as_of: str,
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,
-    answer_words: int | None,
-    llm: str | None,
-    llm_base_url: str | None,
     history: Path | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Answer QUESTION from the index, citing passages as [n].
 
@@ -277,15 +259,7 @@ def ask(
       newsrag ask "What did Rutte say about a European army?" --json > chat.jsonl
       newsrag ask "What about the Arctic?" --history chat.jsonl
     """
-    settings = settings_from(
-        index_dir=index_dir,
-        embedding_model=embedding_model,
-        chroma_url=chroma_url,
-        top_k=top_k,
-        answer_words=answer_words,
-        llm=llm,
-        llm_base_url=llm_base_url,
-    )
+    settings = settings_from(**options)
     filters = SearchFilters.build(sources, since, until)
     turns = load_history(history) if history else None
     assistant = Assistant.open(settings=settings)
@@ -306,19 +280,13 @@ def ask(
 @answer_options
 @json_option
 def repl(
-    index_dir: Path | None,
-    embedding_model: str | None,
-    chroma_url: str | None,
-    top_k: int | None,
     mode: str | None,
     as_of: str,
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,
-    answer_words: int | None,
-    llm: str | None,
-    llm_base_url: str | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Ask questions one after another; follow-ups ("What about the Arctic?") are read
     against the conversation. Type :new to start over, :quit (or Ctrl-D) to leave.
@@ -329,15 +297,7 @@ def repl(
       printf 'What did Rutte say about a European army?\\nWhat about the Arctic?\\n' \\
         | newsrag repl --json
     """
-    settings = settings_from(
-        index_dir=index_dir,
-        embedding_model=embedding_model,
-        chroma_url=chroma_url,
-        top_k=top_k,
-        answer_words=answer_words,
-        llm=llm,
-        llm_base_url=llm_base_url,
-    )
+    settings = settings_from(**options)
     filters = SearchFilters.build(sources, since, until)
     assistant = Assistant.open(settings=settings)
     interactive = sys.stdin.isatty()
@@ -379,16 +339,13 @@ def repl(
 @json_option
 def search(
     query: str,
-    index_dir: Path | None,
-    embedding_model: str | None,
-    chroma_url: str | None,
-    top_k: int | None,
     mode: str | None,
     as_of: str,
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Show the passages retrieval finds for QUERY, best first (no answer).
 
@@ -396,9 +353,7 @@ def search(
     Example:
       newsrag search "European army" --mode keyword --since 2026-01-01 --json
     """
-    settings = settings_from(
-        index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url, top_k=top_k
-    )
+    settings = settings_from(**options)
     index = NewsIndex.open(settings=settings)
     filters = SearchFilters.build(sources, since, until)
     hits = index.search(query, mode=mode, filters=filters, as_of=as_of)
@@ -435,18 +390,12 @@ def search(
     help="Users who may log in, one USER:PASS a line ('#' starts a comment).",
 )
 def chat(
-    index_dir: Path | None,
-    embedding_model: str | None,
-    chroma_url: str | None,
-    top_k: int | None,
-    answer_words: int | None,
-    llm: str | None,
-    llm_base_url: str | None,
     host: str,
     port: int,
     examples: tuple[str, ...],
     auth: tuple[str, ...],
     auth_file: Path | None,
+    **options: Any,
 ) -> None:
     """Open the web chat over the index.
 
@@ -456,15 +405,7 @@ def chat(
     """
     from ui import launch
 
-    settings = settings_from(
-        index_dir=index_dir,
-        embedding_model=embedding_model,
-        chroma_url=chroma_url,
-        top_k=top_k,
-        answer_words=answer_words,
-        llm=llm,
-        llm_base_url=llm_base_url,
-    )
+    settings = settings_from(**options)
     users = read_users(auth, auth_file)
     launch(
         Assistant.open(settings=settings),
@@ -512,16 +453,10 @@ def read_users(auth: Sequence[str], auth_file: Path | None) -> list[tuple[str, s
 @json_option
 def eval_command(
     qa_file: Path,
-    index_dir: Path | None,
-    embedding_model: str | None,
-    chroma_url: str | None,
-    top_k: int | None,
-    answer_words: int | None,
-    llm: str | None,
-    llm_base_url: str | None,
     mode: str | None,
     out: Path | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Score retrieval and answers on a Q&A set (JSONL). Each question is asked as of its
     question_date.
@@ -532,15 +467,7 @@ def eval_command(
     """
     from eval import format_table, load_qa, run_eval, write_report
 
-    settings = settings_from(
-        index_dir=index_dir,
-        embedding_model=embedding_model,
-        chroma_url=chroma_url,
-        top_k=top_k,
-        answer_words=answer_words,
-        llm=llm,
-        llm_base_url=llm_base_url,
-    )
+    settings = settings_from(**options)
     items = load_qa(qa_file)
     bar = None if as_json else progress_bar("Evaluating", "question")
     report = run_eval(Assistant.open(settings=settings), items, progress=bar, mode=mode)
@@ -557,15 +484,9 @@ def eval_command(
 @main.command("list")
 @index_options
 @json_option
-def list_command(
-    index_dir: Path | None, embedding_model: str | None, chroma_url: str | None, as_json: bool
-) -> None:
+def list_command(as_json: bool, **options: Any) -> None:
     """List indexed articles, newest first."""
-    index = NewsIndex.open(
-        settings=settings_from(
-            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
-        )
-    )
+    index = NewsIndex.open(settings=settings_from(**options))
     infos = index.articles()
     if as_json:
         print_json([asdict(i) for i in infos])
@@ -578,15 +499,9 @@ def list_command(
 @main.command()
 @index_options
 @json_option
-def stats(
-    index_dir: Path | None, embedding_model: str | None, chroma_url: str | None, as_json: bool
-) -> None:
+def stats(as_json: bool, **options: Any) -> None:
     """Show counts and how the index was built."""
-    index = NewsIndex.open(
-        settings=settings_from(
-            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
-        )
-    )
+    index = NewsIndex.open(settings=settings_from(**options))
     data = asdict(index.stats())
     if as_json:
         print_json(data)
@@ -602,16 +517,10 @@ def stats(
 @index_options
 def delete(
     article_ids: tuple[str, ...],
-    index_dir: Path | None,
-    embedding_model: str | None,
-    chroma_url: str | None,
+    **options: Any,
 ) -> None:
     """Remove articles (and all their passages) from the index."""
-    index = NewsIndex.open(
-        settings=settings_from(
-            index_dir=index_dir, embedding_model=embedding_model, chroma_url=chroma_url
-        )
-    )
+    index = NewsIndex.open(settings=settings_from(**options))
     for article_id in article_ids:
         index.delete(article_id)
         click.echo(f"Deleted {article_id}")
