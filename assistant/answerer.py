@@ -35,10 +35,23 @@ from index.records import Hit, Statement
 REFUSAL = "I could not find an answer to that in the indexed articles."
 RELATED = 3  # passages shown as "related" with a refusal
 MAX_SENTENCES = 4
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How sentence features add up to its score (see ExtractiveAnswerer._scores)."""
+
+    cosine: float = 0.70  # similarity of the sentence to the question (or the topic)
+    passage: float = 0.25  # similarity of its passage
+    overlap: float = 0.20  # share of the question's words it holds
+    named: float = 0.20  # penalty per share of the names asked about its passage lacks
+    typed: float = 0.10  # holds the kind of answer asked for (a number, a date, a name)
+    exact: float = 0.15  # holds the figure a "how many X" question asks for
+    voted: float = 0.15  # names what most passages put forward, for who/which questions
+
 MIN_SENTENCE_WORDS = 5
 REDUNDANT_COSINE = 0.9
 KEEP_RATIO = 0.6  # a sentence joins the answer if it scores at least this share of the best
-VOTE_WEIGHT = 0.15
 MANY_NAMES = 4  # with this many names in a question, one may be missing from the passages
 
 
@@ -59,10 +72,17 @@ class ExtractiveAnswerer:
     >>> answerer.answer("What did Rutte say about a European army?", hits).citations[0].title
     """
 
-    def __init__(self, embedder: Embedder, max_words: int = 80, min_score: float = 0.30) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        max_words: int = 80,
+        min_score: float = 0.30,
+        weights: Weights = Weights(),
+    ) -> None:
         self.embedder = embedder
         self.max_words = max_words
         self.min_score = min_score
+        self.weights = weights
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         """An Answer for ``question`` from ``hits`` (best first)."""
@@ -137,14 +157,15 @@ class ExtractiveAnswerer:
         exact = np.array(
             [fact is not None and _holds(s, fact, entities) for s in sentences], dtype=float
         )
-        scores = 0.55 * cosine + 0.25 * passage + 0.20 * overlap + 0.20 * (named - 1.0)
-        scores += 0.10 * typed + 0.15 * exact  # "how many turbines": the sentence counting them
+        w = self.weights
+        scores = w.cosine * cosine + w.passage * passage + w.overlap * overlap
+        scores += w.named * (named - 1.0) + w.typed * typed + w.exact * exact
         if asks_for_name(question):
             # the name most of the passages put forward is likely the answer (redundancy)
             best = _voted_name(question, sentences)
             if best:
                 voted = np.array([mentions(fold(s.text), best) for s in sentences], dtype=float)
-                scores += VOTE_WEIGHT * voted
+                scores += w.voted * voted
         if named.max() == 1.0:  # passages about everyone asked about exist: use only those
             scores[named < 1.0] = -np.inf
         return scores
@@ -258,12 +279,19 @@ def _sentences(hits: Sequence[Hit]) -> list[Sentence]:
             text = chunk.text[start - chunk.start : end - chunk.start]
             key = " ".join(fold(text).split())  # the same story filed twice counts once
             seen = found.get(key)
-            if len(text.split()) >= MIN_SENTENCE_WORDS and (
-                seen is None or _described(hit) > _described(seen.hit)
-            ):
+            if _quotable(text) and (seen is None or _described(hit) > _described(seen.hit)):
                 found[key] = Sentence(hit, start, end, text, speakers.get(start), before)
             before = text
     return list(found.values())
+
+
+_QUESTION = re.compile(r"\?[\"'\u201d\u2019)\]]*$")
+
+
+def _quotable(text: str) -> bool:
+    """A statement worth quoting: long enough, and not a question the article asks its readers
+    ("How difficult was it ...?") — a question answers nothing."""
+    return len(text.split()) >= MIN_SENTENCE_WORDS and _QUESTION.search(text) is None
 
 
 def _described(hit: Hit) -> int:
