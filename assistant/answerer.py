@@ -49,6 +49,7 @@ class Weights:
     exact: float = 0.15  # holds the figure a "how many X" question asks for
     voted: float = 0.15  # names what most passages put forward, for who/which questions
 
+
 MIN_SENTENCE_WORDS = 5
 REDUNDANT_COSINE = 0.9
 KEEP_RATIO = 0.6  # a sentence joins the answer if it scores at least this share of the best
