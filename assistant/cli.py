@@ -15,7 +15,7 @@ import click
 from assistant.api import Assistant
 from assistant.console import echo_stream, format_hits, print_report, progress_bar
 from assistant.followup import Turn, load_history
-from index.config import SEARCH_MODES, Settings
+from index.config import DEFAULT_ENCODER, ENCODERS, SEARCH_MODES, Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
 from index.retrieval import SearchFilters
@@ -152,6 +152,12 @@ def main() -> None:
     type=click.IntRange(min=1),
     metavar="N",
     help="Texts per embedding batch [env NEWSRAG_BATCH_SIZE; default 64].",
+)
+@click.option(
+    "--encoder",
+    type=click.Choice(ENCODERS),
+    help="How the embedding model runs: bf16 (bfloat16 matrix products, faster on AVX-512 "
+    f"and AMX CPUs) or float32 [env NEWSRAG_ENCODER; default {DEFAULT_ENCODER}].",
 )
 @click.option(
     "--chunk-header/--no-chunk-header",

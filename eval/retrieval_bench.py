@@ -30,7 +30,7 @@ from typing import Any
 from eval.metrics import RANK_DEPTH, chosen_choice, first_relevant_rank, percentile, same_choice
 from eval.qa import QAItem, load_qa
 from eval.vector_cache import CachingEmbedder, VectorCache
-from index.config import Settings
+from index.config import ENCODERS, Settings
 from index.embeddings import Embedder, load_embedder, model_location
 from index.newsindex import NewsIndex
 from index.retrieval import Mode, Ranking, Retriever
@@ -115,9 +115,15 @@ def build_index(
     """
     size, overlap = chunking or (None, None)
     settings = Settings(
-        index_dir=cache / "tmp", embedding_model=embedder.name, chunk_header=header
+        index_dir=cache / "tmp",
+        embedding_model=embedder.name,
+        chunk_header=header,
+        encoder=embedder.encoder,
     ).replace(chunk_size=size, chunk_overlap=overlap)
-    key = corpus_key(corpus, embedder.name, settings.chunk_size, settings.chunk_overlap, header)
+    parts: tuple[object, ...] = (settings.chunk_size, settings.chunk_overlap, header)
+    if embedder.encoder != "float32":  # float32 indexes keep the folder names they had
+        parts += (embedder.encoder,)
+    key = corpus_key(corpus, embedder.name, *parts)
     folder = cache / f"newsrag-{'header' if header else 'plain'}-{key}"
     settings = settings.replace(index_dir=folder)
     index = NewsIndex.open(settings=settings, embedder=embedder, create=True)
@@ -297,6 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Settings().chunk_overlap,
         help="Words shared by neighbouring passages (default %(default)s).",
     )
+    parser.add_argument(
+        "--encoder",
+        choices=ENCODERS,
+        default=Settings().encoder,
+        help="How the model runs (default newsrag's, %(default)s); vectors are cached per encoder.",
+    )
     parser.add_argument("--no-peer", action="store_true", help="Skip the txtai row.")
     parser.add_argument("--limit", type=int, default=0, help="Only the first N questions.")
     args = parser.parse_args(argv)
@@ -308,7 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.limit:
         items = items[: args.limit]
     cache = args.cache.expanduser().absolute()
-    embedder = CachingEmbedder(load_embedder(args.embedding_model), VectorCache(cache / "vectors"))
+    embedder = CachingEmbedder(
+        load_embedder(args.embedding_model, encoder=args.encoder), VectorCache(cache / "vectors")
+    )
     log(f"{len(items)} questions; corpus {', '.join(map(str, args.corpus))}")
     defaults = Settings.from_env({})
     ranking = Ranking(
@@ -351,6 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "questions": str(args.questions),
         "n_questions": len(items),
         "embedding_model": embedder.name,
+        "encoder": embedder.encoder,
         "chunk_size": args.chunk_size,
         "chunk_overlap": args.chunk_overlap,
         "ranking": ranking.__dict__,

@@ -17,8 +17,14 @@ def text_key(model: str, text: str) -> bytes:
     return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).digest()
 
 
+def vector_model_key(model: str, encoder: str) -> str:
+    """The model part of a cache key: ``model@encoder``, or the bare model for float32 (the
+    key vectors had before encoders existed), so bf16 vectors never stand in for float32."""
+    return model if encoder == "float32" else f"{model}@{encoder}"
+
+
 class VectorCache:
-    """Vectors keyed by (model, text), kept as two .npy files in ``folder``.
+    """Vectors keyed by (model and encoder, text), kept as two .npy files in ``folder``.
 
     >>> cache = VectorCache(Path("bench-cache/vectors"))
     >>> CachingEmbedder(embedder, cache).embed_documents(texts)   # embeds only the misses
@@ -70,11 +76,13 @@ class CachingEmbedder:
         self.cache = cache
         self.name = inner.name
         self.dimension = inner.dimension
+        self.encoder = inner.encoder
         self.save_every = save_every
         self.embedded = 0  # texts the real model embedded (cache misses)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [text_key(self.name, t) for t in texts]
+        model = vector_model_key(self.name, self.encoder)
+        keys = [text_key(model, t) for t in texts]
         found = self.cache.get(keys)
         missing = [i for i, v in enumerate(found) if v is None]
         for start in range(0, len(missing), self.save_every):

@@ -4,30 +4,35 @@ fast unit tests."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from index.config import DEFAULT_EMBEDDING_MODEL
+from index.config import DEFAULT_EMBEDDING_MODEL, ENCODERS
 from index.errors import EmbeddingModelError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from index.mean_pooling import MeanPoolingModel
 
 DEFAULT_ALIASES = {DEFAULT_EMBEDDING_MODEL, "sentence-transformers/" + DEFAULT_EMBEDDING_MODEL}
 FAKE_PREFIX = "fake"
 
 
 class Embedder(Protocol):
-    """Turns texts into unit-length vectors. ``name`` is recorded in every index it builds."""
+    """Turns texts into unit-length vectors. ``name`` and ``encoder`` (how the model runs:
+    float32 or bf16) are recorded in every index it builds."""
 
     name: str
     dimension: int
+    encoder: str
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -40,30 +45,54 @@ def canonical_model_name(name: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU, returning normalised float32 vectors.
+    """A sentence-transformers model on the CPU, returning normalised float32 vectors. With
+    ``encoder="bf16"`` the model's matrix products run in bfloat16 under ``torch.autocast``
+    (the weights stay float32, so both encoders share one loaded model).
 
-    >>> embedder = load_embedder("all-MiniLM-L6-v2")
+    >>> embedder = load_embedder("all-MiniLM-L6-v2", encoder="bf16")
     >>> embedder.embed_query("European army").shape
     (384,)
     """
 
-    def __init__(self, model: SentenceTransformer, name: str, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model: SentenceTransformer | MeanPoolingModel,
+        name: str,
+        batch_size: int = 64,
+        encoder: str = "float32",
+    ) -> None:
+        if encoder not in ENCODERS:
+            raise EmbeddingModelError(
+                f"Unknown encoder {encoder!r} — use one of {', '.join(ENCODERS)}."
+            )
         self.model = model
         self.name = name
         self.batch_size = batch_size
+        self.encoder = encoder
         self.dimension = int(model.get_embedding_dimension() or 0)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._precision():
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
+
+    @contextlib.contextmanager
+    def _precision(self) -> Iterator[None]:
+        if self.encoder == "float32":
+            yield
+            return
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
@@ -71,11 +100,13 @@ class SentenceTransformerEmbedder:
 
 class FakeEmbedder:
     """Deterministic hashed bag-of-words vectors: texts sharing words are similar. For unit tests;
-    built with ``load_embedder("fake")`` or ``"fake:64"`` (the dimension)."""
+    built with ``load_embedder("fake")`` or ``"fake:64"`` (the dimension). It is exact under
+    every encoder, so ``encoder`` is only the label an index records."""
 
-    def __init__(self, dimension: int = 64) -> None:
+    def __init__(self, dimension: int = 64, encoder: str = "float32") -> None:
         self.name = f"{FAKE_PREFIX}:{dimension}"
         self.dimension = dimension
+        self.encoder = encoder
 
     def _one(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimension, dtype=np.float32)
@@ -106,30 +137,49 @@ def stay_offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
-def load_embedder(name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> Embedder:
+def load_embedder(
+    name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64, encoder: str = "float32"
+) -> Embedder:
     """Build the embedder called ``name``, offline: the bundled default, a local folder, a model
-    already in the Hugging Face cache, or ``fake[:DIM]``. Never downloads anything."""
+    already in the Hugging Face cache, or ``fake[:DIM]``, running as ``encoder`` (float32 or
+    bf16; the fake is exact and ignores it). Never downloads anything."""
+    if encoder not in ENCODERS:
+        raise EmbeddingModelError(
+            f"Unknown encoder {encoder!r} — use one of {', '.join(ENCODERS)}."
+        )
     if name == FAKE_PREFIX or name.startswith(FAKE_PREFIX + ":"):
         dim_text = name.partition(":")[2] or "64"
         if not dim_text.isdigit() or int(dim_text) < 2:
             raise EmbeddingModelError(f"Bad fake embedder {name!r} — use 'fake' or 'fake:DIM'.")
-        return FakeEmbedder(int(dim_text))
+        return FakeEmbedder(int(dim_text), encoder)
     name = canonical_model_name(name)
     location = model_location(name)
     stay_offline()
-    from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     try:
-        model = SentenceTransformer(location, device="cpu", local_files_only=True)
+        model = _load_model(location)
     except (OSError, ValueError) as exc:
         raise EmbeddingModelError(
             f"Cannot load embedding model {name!r} offline ({exc}). newsrag never downloads "
             "models: pass a local folder with --embedding-model / NEWSRAG_EMBEDDING_MODEL, or "
             f"use the bundled default {DEFAULT_EMBEDDING_MODEL!r}."
         ) from exc
-    return SentenceTransformerEmbedder(model, name, batch_size)
+    return SentenceTransformerEmbedder(model, name, batch_size, encoder)
+
+
+def _load_model(location: str) -> SentenceTransformer | MeanPoolingModel:
+    """The bundled model and other plain mean-pooling folders load without sentence-transformers
+    (same vectors, seconds less to start); anything else through it."""
+    from index.mean_pooling import MeanPoolingModel, plain_max_length
+
+    max_length = plain_max_length(Path(location))
+    if max_length is not None:
+        return MeanPoolingModel.load(Path(location), max_length)
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(location, device="cpu", local_files_only=True)
 
 
 def model_location(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from index.store import (
     BuildInfo,
     ChromaStore,
     check_build,
+    encoder_warning,
     location_option,
     open_client,
     server_errors,
@@ -66,10 +68,12 @@ class NewsIndex:
 
     @property
     def embedder(self) -> Embedder:
-        """The index's embedding model, loaded on first use (listing and counting need none)."""
+        """The index's embedding model, run with the index's encoder, loaded on first use
+        (listing and counting need none)."""
         if self._embedder is None:
+            build = self.store.build
             self._embedder = load_embedder(
-                self.store.build.embedding_model, self.settings.batch_size
+                build.embedding_model, self.settings.batch_size, build.encoder
             )
         return self._embedder
 
@@ -125,8 +129,15 @@ class NewsIndex:
                 settings.chunk_header,
             )
             check_build(stored, wanted, location, chunking=create)
+            if embedder is not None or create:
+                encoder = embedder.encoder if embedder else settings.encoder
+                message = encoder_warning(stored, encoder, location, given=embedder is not None)
+                if message:
+                    warnings.warn(message, stacklevel=2)
         elif create and embedder is None:
-            embedder = load_embedder(settings.embedding_model, settings.batch_size)
+            embedder = load_embedder(
+                settings.embedding_model, settings.batch_size, settings.encoder
+            )
         if stored is None and embedder is not None:
             build = BuildInfo(
                 embedder.name,
@@ -134,6 +145,7 @@ class NewsIndex:
                 settings.chunk_size,
                 settings.chunk_overlap,
                 settings.chunk_header,
+                embedder.encoder,
             )
         elif stored is not None:
             build = stored
@@ -245,4 +257,5 @@ class NewsIndex:
             oldest=dates[0] if dates else None,
             newest=dates[-1] if dates else None,
             chunk_header=build.chunk_header,
+            encoder=build.encoder,
         )

@@ -176,3 +176,4 @@ class IndexStats:
     oldest: str | None = None
     newest: str | None = None
     chunk_header: bool = False
+    encoder: str = "float32"  # how the model ran when the index was built

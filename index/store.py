@@ -139,6 +139,7 @@ class BuildInfo:
     chunk_size: int
     chunk_overlap: int
     chunk_header: bool = False  # title and date embedded and keyword-indexed with each passage
+    encoder: str = "float32"  # how the model ran (index/config.ENCODERS); older indexes: float32
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -148,6 +149,7 @@ class BuildInfo:
             "chunk_size": self.chunk_size,
             "chunk_overlap": self.chunk_overlap,
             "chunk_header": self.chunk_header,
+            "encoder": self.encoder,
         }
 
     @classmethod
@@ -158,6 +160,7 @@ class BuildInfo:
             int(meta["chunk_size"]),
             int(meta["chunk_overlap"]),
             bool(meta.get("chunk_header", False)),
+            str(meta.get("encoder", "float32")),
         )
 
 
@@ -397,6 +400,27 @@ def check_build(stored: BuildInfo, wanted: BuildInfo, location: str, *, chunking
             f"{_on_off(wanted.chunk_header)} is configured. Use the stored settings, or "
             f"rebuild: {rebuild}"
         )
+
+
+def encoder_warning(stored: BuildInfo, encoder: str, location: str, *, given: bool) -> str | None:
+    """The warning when ``encoder`` differs from the one that built the index, else None.
+
+    Not an error: bf16 and float32 vectors of one model agree to cosine >= 0.9999, so they
+    can be mixed. An index keeps its encoder for queries and later ingests (the configured one
+    only builds new indexes); only an embedder passed in (``given``) overrides it.
+    """
+    if stored.encoder == encoder:
+        return None
+    if given:
+        return (
+            f"The index at {location} was built with the {stored.encoder} encoder; embedding "
+            f"with the given {encoder} embedder (near-identical vectors of the same model)."
+        )
+    return (
+        f"The index at {location} was built with the {stored.encoder} encoder and keeps it "
+        f"({encoder} is configured). To switch, rebuild: newsrag ingest PATH "
+        f"{location_option(location)} --rebuild --encoder {encoder}"
+    )
 
 
 def _on_off(flag: bool) -> str:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.vector_cache import CachingEmbedder, VectorCache, text_key
+from eval.vector_cache import CachingEmbedder, VectorCache, text_key, vector_model_key
 from index.embeddings import FakeEmbedder
 
 
@@ -32,3 +32,12 @@ def test_keys_survive_trailing_zero_bytes(tmp_path: Path) -> None:
     got = loaded.get(keys)
     assert got[0] is not None and got[1] is not None
     assert np.allclose(np.stack(got), np.eye(2)) and text_key("m", "t") != text_key("n", "t")
+
+
+def test_vectors_are_cached_per_encoder(tmp_path: Path) -> None:
+    cache = VectorCache(tmp_path)
+    CachingEmbedder(FakeEmbedder(16), cache).embed_documents(["rates held"])
+    bf16 = CachingEmbedder(FakeEmbedder(16, encoder="bf16"), cache)
+    bf16.embed_documents(["rates held"])
+    assert bf16.embedded == 1 and len(cache) == 2  # float32's vector was not reused
+    assert vector_model_key("m", "float32") == "m" and vector_model_key("m", "bf16") == "m@bf16"

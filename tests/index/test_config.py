@@ -115,3 +115,13 @@ def test_chroma_url_error_hides_a_password() -> None:
     with pytest.raises(ConfigError) as err:
         Settings(chroma_url="http://me:s3cret@host:8000")
     assert "s3cret" not in str(err.value) and "'http://me:***@host:8000'" in str(err.value)
+
+
+def test_encoder_setting_defaults_to_bf16_and_is_checked() -> None:
+    assert Settings().encoder == "bf16"
+    assert Settings.from_env({"NEWSRAG_ENCODER": "float32"}).encoder == "float32"
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"NEWSRAG_ENCODER": "fp8"})
+    assert str(err.value) == (
+        "encoder='fp8' is not an encoder — use one of float32, bf16 (NEWSRAG_ENCODER / --encoder)."
+    )

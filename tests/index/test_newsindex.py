@@ -7,7 +7,7 @@ import pytest
 
 from index import Article, NewsIndex, Settings
 from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
-from index.store import open_client
+from index.store import BuildInfo, open_client
 from tests.conftest import SAMPLE_CORPUS
 
 
@@ -117,6 +117,34 @@ def test_chunk_settings_mismatch_only_matters_when_writing(
     expected = "chunk size 40, overlap 10 and chunk headers off, but 99/10 with headers off"
     with pytest.raises(IndexMismatchError, match=expected):
         NewsIndex.open(settings=other, create=True)
+
+
+def test_build_info_round_trips_the_encoder_and_old_indexes_read_float32() -> None:
+    build = BuildInfo("all-MiniLM-L6-v2", 384, 160, 30, True, "bf16")
+    meta = build.as_metadata()
+    assert meta["encoder"] == "bf16" and BuildInfo.from_metadata(meta) == build
+    del meta["encoder"]  # an index built before encoders were recorded
+    assert BuildInfo.from_metadata(meta).encoder == "float32"
+
+
+def test_index_keeps_its_encoder_and_another_setting_only_warns_on_ingest(
+    tiny_corpus: list[Article], fake_settings: Settings
+) -> None:
+    bf16 = fake_settings.replace(encoder="bf16")
+    NewsIndex.open(settings=bf16, create=True).ingest_articles(tiny_corpus)
+    assert NewsIndex.open(settings=bf16).stats().encoder == "bf16"
+    float32 = fake_settings.replace(encoder="float32")
+    reader = NewsIndex.open(settings=float32)  # queries run as the index was built, silently
+    assert reader.search("lottery jackpot", k=2) and reader.embedder.encoder == "bf16"
+    loc = fake_settings.index_dir
+    with pytest.warns(UserWarning) as caught:
+        writer = NewsIndex.open(settings=float32, create=True)
+    assert str(caught[0].message) == (
+        f"The index at {loc} was built with the bf16 encoder and keeps it (float32 is "
+        f"configured). To switch, rebuild: newsrag ingest PATH --index {loc} --rebuild "
+        "--encoder float32"
+    )
+    assert writer.embedder.encoder == "bf16" and writer.stats().encoder == "bf16"
 
 
 def test_drop_removes_only_newsrag_collections(

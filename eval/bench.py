@@ -1,0 +1,227 @@
+"""The speed and memory benchmark: encode rate of each encoder option, `newsrag ingest` against a
+bare encode of the same chunk texts in the same run, retrieval quality and latency over the full
+corpus, cold start of `newsrag ask`, and the peak memory of ingest, in one table.
+
+    python -m eval.bench \\
+        --corpus ../shared/data/realtimeqa-2026/articles.jsonl --corpus ../shared/data/seed \\
+        --questions ../shared/data/realtimeqa-2026/questions-dev.jsonl --out bench.json
+
+Encode and ingest rates use the chunks of the first ``--ingest-articles`` articles. Quality
+(hit@5, MRR@10 of the default ranking) needs every chunk of the corpus embedded by each encoder;
+vectors and indexes are cached under ``--cache`` (shared with eval.retrieval_bench), so only the
+first run per encoder is slow; ``--no-quality`` skips it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from eval.qa import load_qa
+from eval.retrieval_bench import build_index, newsrag_search, run_method
+from eval.vector_cache import CachingEmbedder, VectorCache
+from index.chunking import Chunker
+from index.config import ENCODERS, Settings
+from index.embeddings import Embedder, SentenceTransformerEmbedder, load_embedder
+from index.loaders import load_paths
+from index.records import Article
+from index.retrieval import Ranking
+
+
+def chunk_texts(articles: Sequence[Article], settings: Settings) -> list[str]:
+    """The texts ingest embeds for ``articles`` under ``settings``."""
+    chunker = Chunker(settings.chunk_size, settings.chunk_overlap, settings.chunk_header)
+    return [chunker.indexed_text(c) for a in articles for c in chunker.chunk(a)]
+
+
+def encode_rate(embedder: Embedder, texts: Sequence[str]) -> float:
+    """Chunks per second of one bare ``embed_documents`` over ``texts`` in length order (as
+    ingest sends them), after a short untimed warm-up."""
+    ordered = sorted(texts, key=len)
+    embedder.embed_documents(ordered[-8:])
+    started = time.perf_counter()
+    embedder.embed_documents(ordered)
+    return len(ordered) / (time.perf_counter() - started)
+
+
+def newsrag(args: Sequence[str], env: dict[str, str]) -> tuple[str, float]:
+    """Run the ``newsrag`` command in a fresh process; its stdout and wall seconds."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", "from assistant.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"newsrag {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout, seconds
+
+
+def ingest_rate(articles: Sequence[Article], folder: Path, env: dict[str, str]) -> dict[str, Any]:
+    """`newsrag ingest` of ``articles`` into a new index: chunks/s (the command's own timing,
+    after the model has loaded) and the peak RSS of its process."""
+    source = folder / "articles.jsonl"
+    with source.open("w", encoding="utf-8") as out:
+        for a in articles:
+            record = {k: v for k, v in dataclasses.asdict(a).items() if k != "origin"}
+            out.write(json.dumps(record) + "\n")
+    stdout, wall = newsrag(
+        ["ingest", str(source), "--index", str(folder / "idx"), "-q", "--json"], env
+    )
+    report = json.loads(stdout)
+    # the largest finished child so far: this ingest is the first child the benchmark runs
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "chunks": report["chunks_written"],
+        "chunks_per_s": report["chunks_written"] / report["seconds"],
+        "wall_s": wall,
+        "peak_rss_mb": peak,
+    }
+
+
+def quality(
+    corpus: Sequence[Path],
+    questions: Path,
+    cache: Path,
+    embedder: Embedder,
+    log: Callable[[str], None],
+) -> tuple[dict[str, Any], Path]:
+    """hit@5, MRR@10 and latency of newsrag's default ranking over the full corpus embedded
+    by ``embedder``; and the index folder (for the cold start)."""
+    items = [q for q in load_qa(questions) if q.answerable and (q.gold or q.evidence)]
+    caching = CachingEmbedder(embedder, VectorCache(cache / "vectors"))
+    index = build_index(corpus, cache, caching, False, log)
+    s = Settings()
+    ranking = Ranking(
+        time_weight=s.time_weight, lead_weight=s.lead_weight, max_per_article=s.max_per_article
+    )
+    summary = run_method(embedder.encoder, newsrag_search(index, "hybrid", ranking, True), items)
+    return summary.summary() | {"chunks": index.store.counts()[1]}, index.settings.index_dir
+
+
+def format_table(result: dict[str, Any]) -> str:
+    enc, ing = result["encode"], result["ingest"]
+    default = result["default_encoder"]
+    lines = [
+        f"{'measure':<44} {'value':>12}",
+        "-" * 57,
+        f"{'raw encode, ' + default + ' (chunks/s)':<44} {enc[default]:>12.1f}",
+        f"{'newsrag ingest, ' + default + ' (chunks/s)':<44} {ing['chunks_per_s']:>12.1f}",
+        f"{'ingest / raw encode':<44} {ing['chunks_per_s'] / enc[default]:>12.2f}",
+        f"{'peak RSS of ingest (MB)':<44} {ing['peak_rss_mb']:>12.0f}",
+    ]
+    if "cold_start_s" in result:
+        lines.append(f"{'cold start of newsrag ask (s)':<44} {result['cold_start_s']:>12.2f}")
+    quality = result.get("quality", {})
+    if default in quality:
+        q = quality[default]
+        lines.append(
+            f"{'retrieval p50 / p95 (ms), ' + str(q['chunks']) + ' chunks':<44} "
+            f"{q['p50_ms']:>5.1f} / {q['p95_ms']:<5.1f}"
+        )
+    lines += ["", f"{'encoder':<10} {'chunks/s':>9} {'x float32':>9} {'hit@5':>7} {'MRR@10':>7}"]
+    for name, rate in enc.items():
+        q = quality.get(name)
+        hit = f"{q['hit@5']:>7.3f} {q['mrr@10']:>7.3f}" if q else f"{'-':>7} {'-':>7}"
+        lines.append(f"{name:<10} {rate:>9.1f} {rate / enc['float32']:>9.2f} {hit}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m eval.bench", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        required=True,
+        help="Articles (file or folder); repeatable.",
+    )
+    parser.add_argument("--questions", type=Path, required=True, help="Q&A JSONL.")
+    parser.add_argument("--out", type=Path, default=Path("bench.json"), help="JSON results.")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("bench-cache"),
+        help="Vectors and indexes kept between runs (default %(default)s).",
+    )
+    parser.add_argument(
+        "--ingest-articles",
+        type=int,
+        default=150,
+        help="Articles whose chunks are encoded and ingested (default %(default)s).",
+    )
+    parser.add_argument(
+        "--encoders",
+        default=",".join(ENCODERS),
+        help="Encoder options to compare (default %(default)s).",
+    )
+    parser.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="Skip hit@5 over the full corpus (and the latency and cold start).",
+    )
+    parser.add_argument(
+        "--cold-index",
+        type=Path,
+        help="Index to time a cold `newsrag ask` on (default: the quality run's full-corpus "
+        "index of the default encoder).",
+    )
+    args = parser.parse_args(argv)
+    encoders = [e for e in args.encoders.split(",") if e]
+    if "float32" not in encoders or any(e not in ENCODERS for e in encoders):
+        parser.error(f"--encoders must include float32 and name only {', '.join(ENCODERS)}")
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    default = Settings().encoder
+    cache = args.cache.expanduser().absolute()
+    articles = load_paths(args.corpus).articles[: args.ingest_articles]
+    texts = chunk_texts(articles, Settings())
+    base = load_embedder()
+    assert isinstance(base, SentenceTransformerEmbedder)
+    embedders = {e: SentenceTransformerEmbedder(base.model, base.name, encoder=e) for e in encoders}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NEWSRAG_ENCODER": default}
+    result: dict[str, Any] = {"default_encoder": default, "texts": len(texts), "encode": {}}
+    with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as tmp:
+        log(f"ingesting {len(articles)} articles ({len(texts)} chunks) with {default}")
+        result["ingest"] = ingest_rate(articles, Path(tmp), env)
+    for name, embedder in embedders.items():
+        result["encode"][name] = encode_rate(embedder, texts)
+        log(f"encode {name}: {result['encode'][name]:.1f} chunks/s")
+    if not args.no_quality:
+        result["quality"] = {}
+        for name, embedder in embedders.items():
+            summary, folder = quality(args.corpus, args.questions, cache, embedder, log)
+            result["quality"][name] = summary
+            log(f"quality {name}: hit@5 {summary['hit@5']:.3f}")
+            if name == default and args.cold_index is None:
+                args.cold_index = folder
+    if args.cold_index is not None:
+        question = load_qa(args.questions)[0].question
+        ask = ["ask", question, "--index", str(args.cold_index)]
+        _, result["cold_start_s"] = newsrag(ask, env)
+    table = format_table(result)
+    print(table)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"Wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

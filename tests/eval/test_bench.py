@@ -1,0 +1,41 @@
+"""The speed benchmark's pieces that need no model: chunk texts, rates and the table."""
+
+from eval.bench import chunk_texts, encode_rate, format_table
+from index import Article, Settings
+from index.embeddings import FakeEmbedder
+
+
+def test_chunk_texts_are_what_ingest_embeds() -> None:
+    article = Article(id="a1", title="Tram line approved", text="The council voted. " * 100)
+    texts = chunk_texts([article], Settings(chunk_size=40, chunk_overlap=10))
+    assert len(texts) > 1 and all(t.startswith("The council voted.") for t in texts)
+    assert encode_rate(FakeEmbedder(16), texts) > 0
+
+
+def test_table_shows_the_ratio_and_each_encoder_against_float32() -> None:
+    result = {
+        "default_encoder": "bf16",
+        "encode": {"float32": 20.0, "bf16": 50.0},
+        "ingest": {"chunks_per_s": 45.0, "peak_rss_mb": 990.0},
+        "cold_start_s": 7.2,
+        "quality": {
+            "float32": {
+                "hit@5": 0.699,
+                "mrr@10": 0.531,
+                "p50_ms": 22.0,
+                "p95_ms": 28.0,
+                "chunks": 35741,
+            },
+            "bf16": {
+                "hit@5": 0.699,
+                "mrr@10": 0.530,
+                "p50_ms": 21.0,
+                "p95_ms": 27.0,
+                "chunks": 35741,
+            },
+        },
+    }
+    lines = format_table(result).splitlines()
+    assert "ingest / raw encode" in lines[4] and lines[4].endswith("0.90")
+    assert lines[-1].split() == ["bf16", "50.0", "2.50", "0.699", "0.530"]
+    assert any("35741 chunks" in line and "21.0 / 27.0" in line for line in lines)

@@ -1,0 +1,63 @@
+"""Embedders: the encoder option, checked once; bf16 vectors of the real model match float32."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embeddings import SentenceTransformerEmbedder, load_embedder, model_location
+from index.errors import EmbeddingModelError
+from index.mean_pooling import MeanPoolingModel, plain_max_length
+
+HEADLINES = [
+    "Rutte says Europe needs its own army, not just more spending",
+    "Factory workers share a record lotto jackpot after pooling tickets for nine years",
+    "Heavy rain closes the coastal road; flood warnings stay in place until Friday",
+    "The central bank holds rates at 4.25% and signals one cut before the summer",
+]
+
+
+def test_unknown_encoder_is_refused_by_name() -> None:
+    with pytest.raises(EmbeddingModelError) as err:
+        load_embedder("fake", encoder="int4")
+    assert str(err.value) == "Unknown encoder 'int4' — use one of float32, bf16."
+
+
+def test_fake_embedder_records_the_encoder_it_was_asked_for() -> None:
+    float32, bf16 = load_embedder("fake:16"), load_embedder("fake:16", encoder="bf16")
+    assert (float32.encoder, bf16.encoder) == ("float32", "bf16")
+    assert np.array_equal(float32.embed_documents(HEADLINES), bf16.embed_documents(HEADLINES))
+
+
+@pytest.mark.integration
+def test_bf16_vectors_match_float32_ones(real_embedder: SentenceTransformerEmbedder) -> None:
+    bf16 = SentenceTransformerEmbedder(real_embedder.model, real_embedder.name, encoder="bf16")
+    exact = real_embedder.embed_documents(HEADLINES)
+    fast = bf16.embed_documents(HEADLINES)
+    assert fast.dtype == np.float32 and fast.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-3)
+    cosines = np.sum(exact * fast, axis=1)
+    assert cosines.min() >= 0.99, cosines
+    # the same texts still find each other: each headline's nearest float32 vector is its own
+    assert list(np.argmax(fast @ exact.T, axis=1)) == [0, 1, 2, 3]
+    assert bf16.embed_query(HEADLINES[0]) @ exact[0] >= 0.99
+
+
+@pytest.mark.integration
+def test_bundled_model_runs_without_sentence_transformers_and_gives_its_vectors(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    assert isinstance(real_embedder.model, MeanPoolingModel)
+    reference = SentenceTransformer(
+        model_location("all-MiniLM-L6-v2"), device="cpu", local_files_only=True
+    )
+    texts = [*HEADLINES, "short", " ".join(HEADLINES * 20)]  # one text past 256 tokens
+    exact = reference.encode(texts, batch_size=64, normalize_embeddings=True)
+    assert np.abs(real_embedder.embed_documents(texts) - exact).max() < 1e-5
+
+
+def test_only_plain_mean_pooling_folders_skip_sentence_transformers(tmp_path: Path) -> None:
+    assert plain_max_length(Path(model_location("all-MiniLM-L6-v2"))) == 256
+    assert plain_max_length(tmp_path) is None  # no modules.json
