@@ -11,6 +11,7 @@ from datetime import date
 import numpy as np
 
 from assistant.questions import (
+    WORD,
     answer_kind,
     asks_for_name,
     capitalised_names,
@@ -241,7 +242,7 @@ def _on_topic(question: str, statements: Sequence[Sentence], entities: set[str])
 
 def _no_statement(question: str, speaker: set[str]) -> str:
     """ "I found no statement by Rutte on that ..." with the name as the question spells it."""
-    words = [w for w in re.findall(r"[^\W\d_][\w'\u2019-]*", question) if _names(w, speaker)]
+    words = [w for w in WORD.findall(question) if _names(w, speaker)]
     who = " ".join(dict.fromkeys(re.sub(r"['\u2019]s$", "", w) for w in words)) or "them"
     return f"I could not find a statement by {who} on that in the indexed articles."
 

@@ -104,12 +104,9 @@ def _last_person(history: Sequence[Turn]) -> str | None:
 
 
 def _person_form(pronoun: str, person: str) -> str:
-    word = pronoun.lower()
-    if word in ("his", "hers"):
-        return f"{person}'s"
-    if word == "her":  # "her" is also an object; "Rutte's" would be wrong after a verb
-        return person
-    return person
+    """ "his"/"hers" -> "Rutte's"; "he", "him" and "her" (an object as often as a possessive)
+    -> "Rutte"."""
+    return f"{person}'s" if pronoun.lower() in ("his", "hers") else person
 
 
 # -- reading a conversation ---------------------------------------------------------------------

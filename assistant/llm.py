@@ -99,10 +99,6 @@ class LLMAnswerer:
         """What ``Answer.answerer`` says for this model's answers: ``llm:PROVIDER:MODEL``."""
         return f"llm:{self.spec}"
 
-    def supported(self, question: str, hits: Sequence[Hit]) -> bool:
-        """Whether the passages can answer (the extractive answerer's refusal gate)."""
-        return self.fallback.supported(question, hits)
-
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         """The checked Answer for ``question`` from ``hits`` (best first)."""
         final = None
