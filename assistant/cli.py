@@ -106,6 +106,17 @@ def search_options(func: F) -> F:
     return func
 
 
+def wait_option(func: F) -> F:
+    return click.option(
+        "--wait",
+        "lock_wait",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help="If another newsrag process is writing to the index, wait this long for it "
+        "instead of stopping at once [env NEWSRAG_LOCK_WAIT; default 0].",
+    )(func)
+
+
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
@@ -169,6 +180,13 @@ def main() -> None:
     is_flag=True,
     help="Delete the index first and build it anew (needed to change the model or chunking).",
 )
+@click.option(
+    "--max-article-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="MB",
+    help="Skip articles whose text is larger [env NEWSRAG_MAX_ARTICLE_MB; default 10].",
+)
+@wait_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 def ingest(
@@ -189,7 +207,12 @@ def ingest(
     """
     settings = settings_from(**options)
     if rebuild:
-        NewsIndex.drop(settings.index_dir, settings.collection, chroma_url=settings.chroma_url)
+        NewsIndex.drop(
+            settings.index_dir,
+            settings.collection,
+            chroma_url=settings.chroma_url,
+            wait=settings.lock_wait,
+        )
     index = NewsIndex.open(settings=settings, create=True)
     report = index.ingest(
         paths, progress=None if quiet or as_json else progress_bar("Embedding", "chunk")
@@ -521,6 +544,7 @@ def stats(as_json: bool, **options: Any) -> None:
 @main.command()
 @click.argument("article_ids", nargs=-1, required=True, metavar="ID...")
 @index_options
+@wait_option
 def delete(
     article_ids: tuple[str, ...],
     **options: Any,

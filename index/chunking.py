@@ -119,6 +119,11 @@ class Chunker:
         )
 
 
+def article_id_of(chunk_id: str) -> str:
+    """The article a chunk id belongs to: chunk ids are ``ARTICLE_ID:HASH16``."""
+    return chunk_id.rpartition(":")[0]
+
+
 def with_header(chunk: Chunk) -> str:
     """The text that is embedded and keyword-indexed for ``chunk``: its article's title and date
     on a first line, then the passage, so a passage that never names its subject still carries it.

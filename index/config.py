@@ -18,6 +18,7 @@ SEARCH_MODES = ("hybrid", "dense", "keyword")
 # bfloat16 (AVX-512 BF16 / AMX); its vectors keep cosine >= 0.9999 to float32's.
 ENCODERS = ("float32", "bf16")
 DEFAULT_ENCODER = "bf16"
+DEFAULT_MAX_ARTICLE_MB = 10.0  # an article's text; larger ones are skipped with a message
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
@@ -58,6 +59,8 @@ class Settings:
     llm: str = ""  # PROVIDER:MODEL for a LangChain chat model; empty = extractive answers only
     llm_base_url: str = ""  # an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)
     chroma_url: str = ""  # http(s)://HOST:PORT of a Chroma server; empty = embedded Chroma
+    lock_wait: float = 0.0  # seconds a write waits for another writer; 0 = stop at once
+    max_article_mb: float = DEFAULT_MAX_ARTICLE_MB
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser().absolute())
@@ -102,6 +105,16 @@ class Settings:
             raise ConfigError(
                 f"max_per_article={self.max_per_article} must be 0 (no cap) or more — fix "
                 "NEWSRAG_MAX_PER_ARTICLE."
+            )
+        if self.lock_wait < 0:
+            raise ConfigError(
+                f"lock_wait={self.lock_wait} must be 0 (do not wait) or more seconds — fix "
+                "NEWSRAG_LOCK_WAIT / --wait."
+            )
+        if self.max_article_mb <= 0:
+            raise ConfigError(
+                f"max_article_mb={self.max_article_mb} must be more than 0 — fix "
+                "NEWSRAG_MAX_ARTICLE_MB / --max-article-mb."
             )
         if self.llm and ":" not in self.llm:
             raise ConfigError(

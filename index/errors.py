@@ -35,3 +35,15 @@ class IngestError(NewsragError):
 
 class ChromaServerError(NewsragError):
     """The Chroma server (``--chroma-url``) cannot be reached, or went away during a command."""
+
+
+class IndexBusyError(NewsragError):
+    """Another process is writing to the index (the write lock is held)."""
+
+
+class IndexReadOnlyError(NewsragError):
+    """The index folder (or its Chroma database) cannot be written."""
+
+
+class DiskFullError(NewsragError):
+    """The disk holding the index ran out of space during a write."""

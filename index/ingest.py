@@ -66,33 +66,26 @@ def ingest(
     progress: Callable[[int], Progress] | None = None,
     on_commit: Callable[[Sequence[tuple[str, Sequence[Chunk]]], int], object] | None = None,
 ) -> IngestReport:
-    """Write what changed in ``loaded`` to ``store``. ``progress(total_chunks)`` returns a
-    callback that is told how many chunks each step embedded. ``on_commit(written,
-    generation)`` is called once at the end with every (article id, chunks) written, so derived
-    indexes update in bulk; the store's generation is bumped before the first write."""
+    """Write what changed in ``loaded`` to ``store`` (the caller holds the write lock).
+
+    ``progress(total_chunks)`` returns a callback that is told how many chunks each step
+    embedded. ``on_commit(written, generation)`` is called once at the end with every
+    (article id, chunks) written, so derived indexes update in bulk. Articles are committed in
+    groups: a crash loses at most the group being written, and the next ingest finishes it
+    (an ingest with nothing new still repairs a write that died)."""
     started = time.perf_counter()
     work = plan(loaded.articles, store)
     chunked = [
         (article, with_statements(chunker.chunk(article), article.text))
         for article in work.to_write
     ]
-    generation = store.begin_write() if chunked else None
-    advance = progress(sum(len(c) for _, c in chunked)) if progress else None
     written = 0
-    for start in range(0, len(chunked), ARTICLES_PER_COMMIT):
-        group = chunked[start : start + ARTICLES_PER_COMMIT]
-        texts = [chunker.indexed_text(c) for _, chunks in group for c in chunks]
-        vectors = _embed_sorted(embedder, texts)
-        items, offset = [], 0
-        for article, chunks in group:
-            items.append((article, chunks, vectors[offset : offset + len(chunks)]))
-            offset += len(chunks)
-        store.write_articles(items)
-        written += offset
-        if advance:
-            advance(offset)
-    if on_commit is not None and generation is not None:
-        on_commit([(article.id, chunks) for article, chunks in chunked], generation)
+    if chunked or store.write_state().writing:
+        generation = store.begin_write()
+        written = _write(chunked, store, embedder, chunker, generation, progress)
+        if on_commit is not None:
+            on_commit([(article.id, chunks) for article, chunks in chunked], generation)
+        store.end_write(generation)
     written_ids = [a.id for a in work.to_write]
     return IngestReport(
         added=tuple(i for i in written_ids if i in work.new_ids),
@@ -103,6 +96,32 @@ def ingest(
         ignored_files=loaded.ignored_files,
         seconds=time.perf_counter() - started,
     )
+
+
+def _write(
+    chunked: Sequence[tuple[Article, Sequence[Chunk]]],
+    store: ChromaStore,
+    embedder: Embedder,
+    chunker: Chunker,
+    generation: int,
+    progress: Callable[[int], Progress] | None,
+) -> int:
+    """Embed and commit ``chunked`` in groups; the number of chunks written."""
+    advance = progress(sum(len(c) for _, c in chunked)) if progress else None
+    written = 0
+    for start in range(0, len(chunked), ARTICLES_PER_COMMIT):
+        group = chunked[start : start + ARTICLES_PER_COMMIT]
+        texts = [chunker.indexed_text(c) for _, chunks in group for c in chunks]
+        vectors = _embed_sorted(embedder, texts)
+        items, offset = [], 0
+        for article, chunks in group:
+            items.append((article, chunks, vectors[offset : offset + len(chunks)]))
+            offset += len(chunks)
+        store.write_articles(items, generation)
+        written += offset
+        if advance:
+            advance(offset)
+    return written
 
 
 def _embed_sorted(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:

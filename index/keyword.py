@@ -2,8 +2,9 @@
 
 It lives in ``<index_dir>/keyword/<collection>/`` and records the index generation it matches.
 Every ingest and delete bumps the generation in Chroma first and rewrites this index last, so a
-keyword index whose generation differs from Chroma's is stale (a crash, or another machine wrote
-to a Chroma server) and is rebuilt from Chroma's own passages.
+keyword index whose generation differs from Chroma's is stale (another machine wrote to a Chroma
+server, or a save failed) and is rebuilt from Chroma's own passages. While a write is under way,
+or after one died, readers keep the index saved before it (see ChromaStore's write journal).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import Stemmer
 from index.chunking import Chunker
 from index.metadata import date_as_int
 from index.records import Chunk
-from index.store import ChromaStore
+from index.store import ChromaStore, WriteState
 
 STOPWORDS = "en"
 CURRENT = "CURRENT"
@@ -209,25 +210,33 @@ class KeywordSync:
         self.tokenize = Tokenizer()
         self._index: KeywordIndex | None = None
 
-    def current(self) -> KeywordIndex:
-        """The keyword index matching the store's generation, rebuilt from Chroma if stale."""
-        generation = self.store.generation()
-        if self._index is not None and self._index.generation == generation:
+    def current(self, state: WriteState | None = None) -> KeywordIndex:
+        """The keyword index matching the store's journal (``state``, read fresh when not
+        given). While a write is under way (or after one died) the last index saved before it
+        is used as it is; otherwise a stale index is rebuilt from Chroma."""
+        state = state or self.store.write_state()
+        if self._index is not None and _usable(self._index, state):
             return self._index
         loaded = KeywordIndex.load(self.folder)
-        if loaded is None or loaded.generation != generation:
-            loaded = self.rebuild(generation)
+        if loaded is None or not _usable(loaded, state):
+            # while writing, a fresh build is a snapshot from before the write's end
+            generation = state.generation - 1 if state.writing else state.generation
+            loaded = self.rebuild(generation, exclude=state.uncommitted, save=not state.writing)
         self._index = loaded
         return loaded
 
-    def rebuild(self, generation: int) -> KeywordIndex:
-        """Build the keyword index from every passage in Chroma and save it."""
-        chunks = list(self.store.iter_chunks())
+    def rebuild(
+        self, generation: int, *, exclude: frozenset[str] = frozenset(), save: bool = True
+    ) -> KeywordIndex:
+        """Build the keyword index from every passage in Chroma (but those of ``exclude``d
+        articles) and, with ``save``, save it."""
+        chunks = [c for c in self.store.iter_chunks() if c.article_id not in exclude]
         tokens = self.tokenize([self.chunker.indexed_text(c) for c in chunks])
         index = KeywordIndex.build(
             [keyword_row(c, t) for c, t in zip(chunks, tokens, strict=True)], generation
         )
-        self._save(index)
+        if save:
+            self._save(index)
         return index
 
     def apply(
@@ -260,3 +269,11 @@ class KeywordSync:
                 "run and is rebuilt next time — make the index folder writable.",
                 stacklevel=2,
             )
+
+
+def _usable(index: KeywordIndex, state: WriteState) -> bool:
+    """Whether ``index`` serves readers of a store in ``state``: it matches the generation, or
+    a write is under way and it is from before that write (it lacks only the new articles)."""
+    return index.generation == state.generation or (
+        state.writing and index.generation < state.generation
+    )

@@ -18,6 +18,7 @@ import trafilatura
 import yaml
 from trafilatura.settings import Document
 
+from index.config import DEFAULT_MAX_ARTICLE_MB
 from index.errors import IngestError
 from index.metadata import article_from_record, clean_text, parse_date, stable_id
 from index.records import Article, Problem
@@ -25,6 +26,7 @@ from index.records import Article, Problem
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".json", ".jsonl"}
 _SNIFF_BYTES = 8192
+DEFAULT_MAX_ARTICLE_BYTES = int(DEFAULT_MAX_ARTICLE_MB * 1_000_000)
 
 
 @dataclass(frozen=True)
@@ -36,38 +38,79 @@ class Loaded:
     ignored_files: int
 
 
-def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], int]:
-    """Files to read under ``paths`` (folders recursively, sorted) and how many were ignored.
+def find_files(paths: Iterable[str | Path]) -> tuple[list[Path], int, list[Problem]]:
+    """Files to read under ``paths`` (folders recursively, sorted), how many files were
+    ignored, and the folders skipped (symlink loops, unreadable folders).
 
-    Raises IngestError for a path that does not exist: that is a typo, not bad content.
+    Symlinked folders are followed once; one that leads back to a folder already being read
+    is reported as a loop. Raises IngestError for a path that does not exist: that is a typo,
+    not bad content.
     """
     files: list[Path] = []
     ignored = 0
+    problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, names in os.walk(path):  # does not follow symlinked folders
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    candidate = Path(root) / name
-                    if name.startswith(".") or candidate.suffix.lower() not in SUFFIXES:
-                        ignored += 1
-                    else:
-                        files.append(candidate)
+            ignored += _walk(path, files, problems)
         elif path.exists():
             files.append(path)
+        elif path.is_symlink():
+            problems.append(
+                Problem(
+                    str(path),
+                    "the symlink points to nothing, or loops back on itself",
+                    "fix the link or remove it",
+                )
+            )
         else:
             raise IngestError(f"No such file or folder: {path} — check the path and try again.")
-    return files, ignored
+    return files, ignored, problems
 
 
-def load_paths(paths: Iterable[str | Path]) -> Loaded:
-    """Read every article under ``paths``."""
-    files, ignored = find_files(paths)
+def _walk(top: Path, files: list[Path], problems: list[Problem]) -> int:
+    """Add the article files under ``top`` to ``files``; the number of files ignored."""
+    ignored = 0
+    seen: set[Path] = set()
+
+    def unreadable(error: OSError) -> None:
+        problems.append(
+            Problem(
+                str(error.filename or top),
+                f"cannot read the folder ({error.strerror or error})",
+                "check that it exists and is readable",
+            )
+        )
+
+    for root, dirs, names in os.walk(top, followlinks=True, onerror=unreadable):
+        real = Path(root).resolve()
+        if real in seen:
+            problems.append(
+                Problem(
+                    root,
+                    f"symlink loop: this folder is {real}, which is already being read",
+                    "remove the symlink that points back into the folder",
+                )
+            )
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            candidate = Path(root) / name
+            if name.startswith(".") or candidate.suffix.lower() not in SUFFIXES:
+                ignored += 1
+            else:
+                files.append(candidate)
+    return ignored
+
+
+def load_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> Loaded:
+    """Read every article under ``paths``; articles over ``max_bytes`` of text are skipped."""
+    files, ignored, problems = find_files(paths)
     articles: list[Article] = []
-    problems: list[Problem] = []
     for file in files:
-        for item in load_file(file):
+        for item in load_file(file, max_bytes):
             if isinstance(item, Article):
                 articles.append(item)
             else:
@@ -75,8 +118,12 @@ def load_paths(paths: Iterable[str | Path]) -> Loaded:
     return Loaded(tuple(articles), tuple(problems), ignored)
 
 
-def load_file(path: Path) -> Iterator[Article | Problem]:
-    """Articles read from one file, or the problems that kept them out."""
+def load_file(
+    path: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
+) -> Iterator[Article | Problem]:
+    """Articles read from one file, or the problems that kept them out. An article whose text
+    is over ``max_bytes`` (UTF-8) is skipped; so is a .txt/.md/.html file over that size
+    (HTML: four times it, for the markup)."""
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -86,18 +133,55 @@ def load_file(path: Path) -> Iterator[Article | Problem]:
             "use .txt, .md, .html, .json or .jsonl",
         )
         return
+    if suffix not in {".json", ".jsonl"}:
+        too_big = _too_big_file(path, max_bytes * (4 if suffix in {".html", ".htm"} else 1))
+        if too_big is not None:
+            yield too_big
+            return
     text = _read_text(path)
     if isinstance(text, Problem):
         yield text
         return
     if suffix == ".jsonl":
-        yield from _load_jsonl(name, text)
+        items: Iterable[Article | Problem] = _load_jsonl(name, text)
     elif suffix == ".json":
-        yield from _load_json(name, text)
+        items = _load_json(name, text)
     elif suffix in {".html", ".htm"}:
-        yield _load_html(path, text)
+        items = [_load_html(path, text)]
     else:
-        yield from _load_text(path, text)
+        items = _load_text(path, text)
+    for item in items:
+        if isinstance(item, Article) and len(item.text.encode()) > max_bytes:
+            yield too_large(name, len(item.text.encode()), max_bytes, _line_of(item))
+        else:
+            yield item
+
+
+def too_large(name: str, size: int, max_bytes: int, line: int | None = None) -> Problem:
+    return Problem(
+        name,
+        f"article is {_mb(size)}, over the {_mb(max_bytes)} limit",
+        "split it into smaller articles, or raise the limit with --max-article-mb "
+        "(NEWSRAG_MAX_ARTICLE_MB)",
+        line,
+    )
+
+
+def _too_big_file(path: Path, limit: int) -> Problem | None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # reading it reports why
+    return too_large(str(path), size, limit) if size > limit else None
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+
+
+def _line_of(article: Article) -> int | None:
+    _, _, line = article.origin.rpartition(":")
+    return int(line) if line.isdigit() else None
 
 
 def _read_text(path: Path) -> str | Problem:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import warnings
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import cast
@@ -18,6 +19,7 @@ from index.errors import IndexNotFoundError
 from index.ingest import Progress, ingest
 from index.keyword import KeywordSync
 from index.loaders import Loaded, load_paths
+from index.lock import write_lock
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Mode, Ranking, Reranker, Retriever, SearchFilters
@@ -28,7 +30,7 @@ from index.store import (
     encoder_warning,
     location_option,
     open_client,
-    server_errors,
+    storage_errors,
 )
 from index.timeframe import parse_day
 
@@ -118,7 +120,7 @@ class NewsIndex:
             settings.index_dir, create=create, chroma_url=settings.chroma_url
         )
         model_name = embedder.name if embedder else canonical_model_name(settings.embedding_model)
-        with server_errors(location):
+        with storage_errors(location):
             stored = ChromaStore.read_build(client, settings.collection)
         if stored is not None:
             wanted = BuildInfo(
@@ -160,29 +162,37 @@ class NewsIndex:
         return cls(store, settings, embedder)
 
     @staticmethod
-    def drop(index_dir: str | Path, collection: str = "newsrag", *, chroma_url: str = "") -> bool:
+    def drop(
+        index_dir: str | Path,
+        collection: str = "newsrag",
+        *,
+        chroma_url: str = "",
+        wait: float = 0.0,
+    ) -> bool:
         """Delete the index called ``collection`` at ``index_dir`` (or on the Chroma server
         ``chroma_url``, for every client of it) and its local keyword index; False if there was
-        none."""
+        none. Takes the write lock (waiting up to ``wait`` seconds for another writer)."""
         folder = Path(index_dir).expanduser().absolute()
+        location = chroma_url or str(folder)
         client = open_client(folder, create=True, chroma_url=chroma_url)
         dropped = False
-        with server_errors(chroma_url or str(folder)):
+        with write_lock(folder, location, wait), storage_errors(location):
             names = {c.name for c in client.list_collections()}
             for suffix in ("_articles", "_chunks"):
                 if collection + suffix in names:
                     client.delete_collection(collection + suffix)
                     dropped = True
-        keyword = keyword_folder(folder, collection)
-        if keyword.is_dir():
-            shutil.rmtree(keyword)
+            keyword = keyword_folder(folder, collection)
+            if keyword.is_dir():
+                shutil.rmtree(keyword)
         return dropped
 
     def ingest(
         self, paths: Iterable[str | Path], progress: Callable[[int], Progress] | None = None
     ) -> IngestReport:
         """Read articles under ``paths`` and index what is new or changed."""
-        return self._ingest(load_paths(paths), progress)
+        max_bytes = int(self.settings.max_article_mb * 1_000_000)
+        return self._ingest(load_paths(paths, max_bytes), progress)
 
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         """Index already-built Article records (for callers with their own loaders)."""
@@ -191,14 +201,20 @@ class NewsIndex:
     def _ingest(
         self, loaded: Loaded, progress: Callable[[int], Progress] | None = None
     ) -> IngestReport:
-        return ingest(
-            loaded,
-            self.store,
-            self.embedder,
-            self.chunker,
-            progress,
-            on_commit=lambda written, generation: self.keyword.apply(written, (), generation),
-        )
+        with self.writing():
+            return ingest(
+                loaded,
+                self.store,
+                self.embedder,
+                self.chunker,
+                progress,
+                on_commit=lambda written, generation: self.keyword.apply(written, (), generation),
+            )
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the index's write lock (waiting up to ``settings.lock_wait`` seconds)."""
+        s = self.settings
+        return write_lock(s.index_dir, s.location, s.lock_wait)
 
     def search(
         self,
@@ -232,9 +248,11 @@ class NewsIndex:
 
     def delete(self, article_id: str) -> None:
         self.store.article(article_id)  # raises ArticleNotFoundError before anything changes
-        generation = self.store.begin_write()
-        self.store.delete(article_id)
-        self.keyword.apply((), (article_id,), generation)
+        with self.writing():
+            generation = self.store.begin_write()
+            self.store.delete(article_id, generation)
+            self.keyword.apply((), (article_id,), generation)
+            self.store.end_write(generation)
 
     def stats(self) -> IndexStats:
         infos = self.store.list_articles()

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol, cast
 import numpy as np
 from chromadb.api.types import Where
 
+from index.chunking import article_id_of
 from index.config import SEARCH_MODES
 from index.embeddings import Embedder
 from index.errors import ConfigError
@@ -186,7 +187,8 @@ class Retriever:
         filters = filters or SearchFilters()
         r = self.ranking
         vector = self.embedder.embed_query(query)
-        keyword = self.keyword.current()
+        state = self.store.write_state()
+        keyword = self.keyword.current(state)
         lists: dict[str, list[tuple[str, float]]] = {}
         tokens = self.keyword.tokenize([query])[0] if mode != "dense" else []
         if mode in ("hybrid", "dense"):
@@ -195,6 +197,8 @@ class Retriever:
             found = keyword.search(tokens, r.candidates, filters.mask(keyword))
             lists["keyword"] = [(keyword.rows[row].chunk_id, score) for row, score in found]
         candidates = self._fuse(lists, keyword)
+        if state.uncommitted:  # half-written articles of a write under way (or one that died)
+            candidates = [c for c in candidates if c.article_id not in state.uncommitted]
         window = time_window(query, as_of) if as_of else None
         candidates = _apply_priors(candidates, as_of, window, r)
         if self.reranker is not None:
@@ -220,7 +224,7 @@ class Retriever:
             out.append(
                 Candidate(
                     chunk_id,
-                    info.article_id if info else chunk_id,
+                    info.article_id if info else article_id_of(chunk_id),
                     info.published if info else 0,
                     info.position if info else -1,
                     score / best if best else 0.0,

@@ -5,6 +5,7 @@ are). The chunks collection's metadata records how the index was built."""
 from __future__ import annotations
 
 import functools
+import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,15 +21,20 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 
 from index.attribution import dump_statements, load_statements
 from index.config import ChromaServer
 from index.errors import (
     ArticleNotFoundError,
     ChromaServerError,
+    DiskFullError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexReadOnlyError,
+    NewsragError,
 )
+from index.lock import disk_full_error, read_only_error, storage_error
 from index.metadata import date_as_int
 from index.records import Article, ArticleInfo, Chunk
 
@@ -48,10 +54,15 @@ def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> Clien
         raise IndexNotFoundError(
             f"No index at {index_dir} — run 'newsrag ingest PATH --index {index_dir}' first."
         )
-    index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(index_dir), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+    location = str(index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, location, index_dir) from exc
+    with storage_errors(location):
+        return chromadb.PersistentClient(
+            path=location, settings=ChromaSettings(anonymized_telemetry=False)
+        )
 
 
 def _server_client(server: ChromaServer) -> ClientAPI:
@@ -99,12 +110,54 @@ def server_errors(location: str) -> Iterator[None]:
         ) from exc
 
 
+@contextmanager
+def storage_errors(location: str) -> Iterator[None]:
+    """Report a Chroma server that goes away (ChromaServerError), a read-only index
+    (IndexReadOnlyError) and a full disk (DiskFullError) with their fixes."""
+    with server_errors(location):
+        try:
+            yield
+        except ChromaError as exc:
+            translated = _storage_error(str(exc), location)
+            if translated is None:
+                raise
+            raise translated from exc
+
+
+def _storage_error(message: str, location: str) -> NewsragError | None:
+    """The newsrag error for a Chroma error message, or None when it is not about storage."""
+    text = message.lower()
+    folder = Path(location) if not _is_url(location) else None
+    if "readonly database" in text or "read-only file system" in text:
+        if folder is None:
+            return IndexReadOnlyError(
+                f"The Chroma server at {location} cannot write its database ({_reason_of(text)})"
+                " — give 'chroma run' a writable --path and run the command again."
+            )
+        return read_only_error(location, folder, _reason_of(text))
+    if "disk is full" in text or "no space left" in text:
+        if folder is None:
+            return DiskFullError(
+                f"The Chroma server at {location} ran out of disk space ({_reason_of(text)}) — "
+                "free space on the server's disk and run the same command again: articles "
+                "written before this point are kept, and the rest are written then."
+            )
+        return disk_full_error(location, folder, _reason_of(text))
+    return None
+
+
+def _reason_of(text: str) -> str:
+    """'database or disk is full' from Chroma's 'Query error: ... (code: 13) database or disk
+    is full'."""
+    return re.sub(r"^.*\(code: \d+\)\s*", "", text).strip() or text
+
+
 def _server_call(
     method: Callable[Concatenate[ChromaStore, P], R],
 ) -> Callable[Concatenate[ChromaStore, P], R]:
     @functools.wraps(method)
     def call(self: ChromaStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with server_errors(self.location):
+        with storage_errors(self.location):
             return method(self, *args, **kwargs)
 
     return call
@@ -128,6 +181,21 @@ def _first_generation() -> int:
     dropped and built again (perhaps by another machine sharing a Chroma server) never reuses a
     generation that a keyword index elsewhere still records."""
     return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class WriteState:
+    """The write journal of an index: its generation, whether a write is under way (or died
+    under way), and the articles that write was committing."""
+
+    generation: int
+    writing: bool = False
+    pending: tuple[str, ...] = ()
+
+    @property
+    def uncommitted(self) -> frozenset[str]:
+        """Articles whose passages may be half-written: readers leave them out."""
+        return frozenset(self.pending) if self.writing else frozenset()
 
 
 @dataclass(frozen=True)
@@ -199,7 +267,7 @@ class ChromaStore:
         cls, client: ClientAPI, name: str, build: BuildInfo, *, create: bool, location: str
     ) -> ChromaStore:
         """Open (or with ``create``, make) the index; its build must match ``build``."""
-        with server_errors(location):
+        with storage_errors(location):
             existing = cls.read_build(client, name)
             if existing is None and not create:
                 raise IndexNotFoundError(
@@ -224,20 +292,61 @@ class ChromaStore:
             )
         return cls(client, chunks, articles, build, location)
 
-    # -- generation: bumped before every write, so derived indexes can tell they are stale -----
+    # -- the write journal: generation, writing flag and pending ids --------------------------
+    # Every write bumps the generation first (so derived indexes can tell they are stale) and
+    # sets ``writing``; each group of articles is named in ``pending`` before its passages are
+    # written, and an article record is written only after all of its passages (the commit
+    # point). A write that dies leaves ``writing`` set: readers skip the pending articles, and
+    # the next write deletes the passages of any pending article that never got its record.
 
     @_server_call
-    def generation(self) -> int:
-        """The current write generation (read fresh: another process may have written)."""
+    def write_state(self) -> WriteState:
+        """The journal as stored now (read fresh: another process may be writing)."""
         meta = self.client.get_collection(self.articles.name, embedding_function=None).metadata
-        return int((meta or {}).get("generation", 0))
+        meta = meta or {}
+        pending = json.loads(str(meta.get("pending") or "[]"))
+        return WriteState(
+            int(meta.get("generation", 0)), bool(meta.get("writing", False)), tuple(pending)
+        )
+
+    def generation(self) -> int:
+        """The current write generation."""
+        return self.write_state().generation
 
     @_server_call
     def begin_write(self) -> int:
-        """Bump the generation before writing; returns the new one."""
-        generation = self.generation() + 1
-        self.articles.modify(metadata={"newsrag_schema": SCHEMA_VERSION, "generation": generation})
+        """Start a write (the caller holds the write lock): finish off a write that died, bump
+        the generation and mark the index as being written. Returns the new generation."""
+        state = self.write_state()
+        if state.writing:
+            self._drop_uncommitted(state.pending)
+        generation = state.generation + 1
+        self._set_state(generation, writing=True, pending=())
         return generation
+
+    @_server_call
+    def end_write(self, generation: int) -> None:
+        """Mark the write of ``generation`` finished (derived indexes are updated by then)."""
+        self._set_state(generation, writing=False, pending=())
+
+    def _set_state(self, generation: int, *, writing: bool, pending: Sequence[str]) -> None:
+        self.articles.modify(
+            metadata={
+                "newsrag_schema": SCHEMA_VERSION,
+                "generation": generation,
+                "writing": writing,
+                "pending": json.dumps(list(pending)),
+            }
+        )
+
+    def _drop_uncommitted(self, pending: Sequence[str]) -> None:
+        """Delete the passages of ``pending`` articles that have no article record."""
+        if not pending:
+            return
+        committed = set(self.articles.get(ids=list(pending), include=[])["ids"])
+        orphans = [article_id for article_id in pending if article_id not in committed]
+        for batch in _batches(orphans, WRITE_BATCH):
+            self.chunks.delete(where=cast(Where, {"article_id": {"$in": batch}}))
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -252,10 +361,17 @@ class ChromaStore:
         return found
 
     @_server_call
-    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
-        """Replace these articles' chunks, then record the articles (the commit point)."""
+    def write_articles(
+        self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]], generation: int
+    ) -> None:
+        """Replace these articles' passages, then record the articles (the commit point).
+
+        The articles are named as pending first and any older record of theirs is removed, so
+        until this returns an article is either not indexed at all or indexed in full."""
         ids = [article.id for article, _, _ in items]
+        self._set_state(generation, writing=True, pending=ids)
         for batch in _batches(ids, WRITE_BATCH):
+            self.articles.delete(ids=batch)  # uncommit the old versions of updated articles
             self.chunks.delete(where=cast(Where, {"article_id": {"$in": batch}}))
         records = [
             (c, v) for _, chunks, vectors in items for c, v in zip(chunks, vectors, strict=True)
@@ -276,12 +392,13 @@ class ChromaStore:
             )
 
     @_server_call
-    def delete(self, article_id: str) -> None:
+    def delete(self, article_id: str, generation: int) -> None:
         if not self.articles.get(ids=[article_id], include=[])["ids"]:
             raise ArticleNotFoundError(
                 f"No article with id {article_id!r} in {self.location} — see 'newsrag list "
                 f"{location_option(self.location)}' for the ids."
             )
+        self._set_state(generation, writing=True, pending=[article_id])
         self.articles.delete(ids=[article_id])  # uncommit first, then remove the passages
         self.chunks.delete(where={"article_id": article_id})
 
@@ -319,7 +436,7 @@ class ChromaStore:
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk (for rebuilding derived indexes)."""
-        with server_errors(self.location):
+        with storage_errors(self.location):
             total = self.chunks.count()
             for offset in range(0, total, 5000):
                 got = self.chunks.get(include=["documents", "metadatas"], limit=5000, offset=offset)

@@ -89,18 +89,26 @@ def test_keyword_index_follows_ingest_update_and_delete(
     assert fake_index.search("zeppelins fairground", 3, mode="keyword", as_of=None) == []
 
 
-def test_stale_keyword_index_is_rebuilt_from_chroma(
+def test_a_write_that_died_is_finished_by_the_next_ingest(
     fake_index: NewsIndex, tiny_corpus: list[Article]
 ) -> None:
     fake_index.ingest_articles(tiny_corpus[:6])
-    # a process that died after writing Chroma but before updating the keyword index
+    # a process that died after committing an article to Chroma, before the keyword index
     measles = tiny_corpus[6]
     chunks = fake_index.chunker.chunk(measles)
-    fake_index.store.begin_write()
+    generation = fake_index.store.begin_write()
     vectors = fake_index.embedder.embed_documents([c.text for c in chunks])
-    fake_index.store.write_articles([(measles, chunks, vectors)])
+    fake_index.store.write_articles([(measles, chunks, vectors)], generation)
 
     reopened = NewsIndex.open(settings=fake_index.settings)
+    assert reopened.store.write_state().writing
+    # readers keep the keyword index saved before the write
+    assert reopened.keyword.current().generation == generation - 1
+    assert "measles" not in set(reopened.keyword.current().article_ids)
+
+    report = reopened.ingest_articles(tiny_corpus[:6])  # nothing new: it still repairs
+    assert report.unchanged and not report.added
+    assert not reopened.store.write_state().writing
     assert reopened.keyword.current().generation == reopened.store.generation()
     assert _keyword_ids(reopened) == _chroma_ids(reopened)
     hits = reopened.search("measles vaccination", 1, mode="keyword", as_of=None)
