@@ -9,10 +9,12 @@ or after one died, readers keep the index saved before it (see ChromaStore's wri
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -143,11 +145,14 @@ class KeywordIndex:
         (target / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
         tokens = [" ".join(r.tokens) for r in self.rows]
         (target / "tokens.json").write_text(json.dumps(tokens), encoding="utf-8")
-        pointer = folder / f"{CURRENT}.tmp"
-        pointer.write_text(target.name, encoding="utf-8")
+        handle, pointer = tempfile.mkstemp(prefix=f"{CURRENT}.", suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(target.name)
         os.replace(pointer, folder / CURRENT)
+        # another process may have saved at the same time: spare what CURRENT names now
+        keep = {target.name, _pointed(folder)}
         for old in folder.iterdir():
-            if old.is_dir() and old != target:
+            if old.is_dir() and old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
@@ -209,14 +214,22 @@ class KeywordSync:
         self.chunker = chunker
         self.tokenize = Tokenizer()
         self._index: KeywordIndex | None = None
+        self._lock = threading.Lock()  # one rebuild or update at a time in this process
 
     def current(self, state: WriteState | None = None) -> KeywordIndex:
         """The keyword index matching the store's journal (``state``, read fresh when not
         given). While a write is under way (or after one died) the last index saved before it
         is used as it is; otherwise a stale index is rebuilt from Chroma."""
         state = state or self.store.write_state()
+        index = self._index
+        if index is not None and _usable(index, state):
+            return index
+        with self._lock:
+            return self._load_or_rebuild(state)
+
+    def _load_or_rebuild(self, state: WriteState) -> KeywordIndex:
         if self._index is not None and _usable(self._index, state):
-            return self._index
+            return self._index  # another thread got here first
         loaded = KeywordIndex.load(self.folder)
         if loaded is None or not _usable(loaded, state):
             # while writing, a fresh build is a snapshot from before the write's end
@@ -247,6 +260,15 @@ class KeywordSync:
     ) -> KeywordIndex:
         """Record one ingest or delete that moved the store to ``generation``: ``written`` are
         (article id, its new chunks), ``deleted`` are removed article ids."""
+        with self._lock:
+            return self._apply(written, deleted, generation)
+
+    def _apply(
+        self,
+        written: Sequence[tuple[str, Sequence[Chunk]]],
+        deleted: Sequence[str],
+        generation: int,
+    ) -> KeywordIndex:
         base = KeywordIndex.load(self.folder, tokens=True)
         if base is None or base.generation != generation - 1:
             index = self.rebuild(generation)  # missed a write (crash, other process): start over
@@ -264,9 +286,14 @@ class KeywordSync:
         try:
             index.save(self.folder)
         except OSError as exc:
+            fix = (
+                "free some disk space"
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+                else "make the index folder writable"
+            )
             warnings.warn(
-                f"Could not save the keyword index to {self.folder} ({exc}); it works for this "
-                "run and is rebuilt next time — make the index folder writable.",
+                f"Could not save the keyword index to {self.folder} ({exc.strerror or exc}); "
+                f"searches work and it is rebuilt next time — {fix}.",
                 stacklevel=2,
             )
 
@@ -277,3 +304,11 @@ def _usable(index: KeywordIndex, state: WriteState) -> bool:
     return index.generation == state.generation or (
         state.writing and index.generation < state.generation
     )
+
+
+def _pointed(folder: Path) -> str:
+    """The subfolder ``CURRENT`` names ('' when there is none)."""
+    try:
+        return (folder / CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""

@@ -5,9 +5,11 @@ Each input yields Articles and Problems; one bad file or line never stops the ot
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,13 +189,16 @@ def _line_of(article: Article) -> int | None:
 def _read_text(path: Path) -> str | Problem:
     name = str(path)
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a pipe or a device would block or never end
+            return Problem(
+                name,
+                f"not a regular file (a {_file_kind(mode)})",
+                "remove it, or ingest the article files themselves",
+            )
         data = path.read_bytes()
     except OSError as exc:
-        return Problem(
-            name,
-            f"cannot read the file ({exc.strerror or exc})",
-            "check that it exists and is readable",
-        )
+        return Problem(name, f"cannot read the file ({exc.strerror or exc})", _read_fix(exc, path))
     if not data.strip():
         return Problem(name, "file is empty", "remove it or add the article text")
     if b"\x00" in data[:_SNIFF_BYTES]:
@@ -208,6 +213,24 @@ def _read_text(path: Path) -> str | Problem:
             "re-save the file as UTF-8",
             line,
         )
+
+
+def _read_fix(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ELOOP or (exc.errno == errno.ENOENT and path.is_symlink()):
+        return "fix or remove the symlink"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"make it readable (e.g. 'chmod a+r {path}')"
+    return "check that it exists and is readable"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
 
 
 def _load_jsonl(name: str, text: str) -> Iterator[Article | Problem]:

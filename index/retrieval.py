@@ -188,6 +188,7 @@ class Retriever:
         r = self.ranking
         vector = self.embedder.embed_query(query)
         state = self.store.write_state()
+        self.store.follow(state)  # another process may have written
         keyword = self.keyword.current(state)
         lists: dict[str, list[tuple[str, float]]] = {}
         tokens = self.keyword.tokenize([query])[0] if mode != "dense" else []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,9 @@ import chromadb
 import httpx
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.client import Client as ChromaClient
 from chromadb.api.models.Collection import Collection
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
@@ -63,6 +66,13 @@ def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> Clien
         return chromadb.PersistentClient(
             path=location, settings=ChromaSettings(anonymized_telemetry=False)
         )
+
+
+def forget_embedded(index_dir: Path) -> None:
+    """Make the next client of ``index_dir`` start a new embedded Chroma instead of sharing
+    the one this process already runs for it (chromadb keeps one per folder)."""
+    SharedSystemClient._identifier_to_system.pop(str(index_dir), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(index_dir), None)
 
 
 def _server_client(server: ChromaServer) -> ClientAPI:
@@ -157,10 +167,52 @@ def _server_call(
 ) -> Callable[Concatenate[ChromaStore, P], R]:
     @functools.wraps(method)
     def call(self: ChromaStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with storage_errors(self.location):
-            return method(self, *args, **kwargs)
+        if self.damaged:
+            self._replace_client()
+        try:
+            with self.gate.reading(), storage_errors(self.location):
+                return method(self, *args, **kwargs)
+        except (DiskFullError, IndexReadOnlyError):
+            # an embedded Chroma that failed to write can hang on its next call: the next
+            # call (after the user freed space or fixed permissions) starts a fresh one
+            self.damaged = not _is_url(self.location)
+            raise
 
     return call
+
+
+class _Gate:
+    """Any number of calls at once, or one reopen of the client with no call under way."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._calls = 0
+        self._reopening = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._reopening)
+            self._calls += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._calls -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._reopening)
+            self._reopening = True
+            self._cond.wait_for(lambda: self._calls == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._reopening = False
+                self._cond.notify_all()
 
 
 def _is_url(location: str) -> bool:
@@ -252,6 +304,9 @@ class ChromaStore:
         self.articles = articles
         self.build = build
         self.location = location
+        self.gate = _Gate()
+        self.damaged = False  # a write failed for lack of space or permission
+        self._seen: tuple[int, bool] | None = None  # the journal this process's client reflects
 
     @classmethod
     def read_build(cls, client: ClientAPI, name: str) -> BuildInfo | None:
@@ -290,7 +345,9 @@ class ChromaStore:
                 configuration=config,
                 embedding_function=None,
             )
-        return cls(client, chunks, articles, build, location)
+        store = cls(client, chunks, articles, build, location)
+        store.follow(store.write_state())
+        return store
 
     # -- the write journal: generation, writing flag and pending ids --------------------------
     # Every write bumps the generation first (so derived indexes can tell they are stale) and
@@ -313,6 +370,40 @@ class ChromaStore:
         """The current write generation."""
         return self.write_state().generation
 
+    def follow(self, state: WriteState) -> None:
+        """Catch up with writes made by other processes. An embedded Chroma client keeps the
+        vector index it loaded, so once another process has started or finished a write (the
+        journal ``state`` differs from the one this client reflects), the client is reopened
+        before the next read; calls under way finish first."""
+        key = (state.generation, state.writing)
+        if self._seen is None or _is_url(self.location):
+            self._seen = key
+            return
+        if key == self._seen:
+            return
+        with self.gate.alone():
+            if key != self._seen:
+                self._reopen()
+                self._seen = key
+
+    def _reopen(self, *, fresh: bool = False) -> None:
+        """A new client of the same index. ``fresh`` leaves the old embedded Chroma behind
+        without stopping it (stopping a damaged one can hang) instead of closing it."""
+        with storage_errors(self.location):
+            if fresh:
+                forget_embedded(Path(self.location))
+            elif isinstance(self.client, ChromaClient):  # releases its hold on the loaded data
+                self.client.close()
+            self.client = open_client(Path(self.location), create=False)
+            self.chunks = self.client.get_collection(self.chunks.name, embedding_function=None)
+            self.articles = self.client.get_collection(self.articles.name, embedding_function=None)
+
+    def _replace_client(self) -> None:
+        with self.gate.alone():
+            if self.damaged:
+                self._reopen(fresh=True)
+                self.damaged = False
+
     @_server_call
     def begin_write(self) -> int:
         """Start a write (the caller holds the write lock): finish off a write that died, bump
@@ -330,6 +421,7 @@ class ChromaStore:
         self._set_state(generation, writing=False, pending=())
 
     def _set_state(self, generation: int, *, writing: bool, pending: Sequence[str]) -> None:
+        self._seen = (generation, writing)  # this client holds its own writes
         self.articles.modify(
             metadata={
                 "newsrag_schema": SCHEMA_VERSION,
@@ -436,7 +528,7 @@ class ChromaStore:
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk (for rebuilding derived indexes)."""
-        with storage_errors(self.location):
+        with self.gate.reading(), storage_errors(self.location):
             total = self.chunks.count()
             for offset in range(0, total, 5000):
                 got = self.chunks.get(include=["documents", "metadatas"], limit=5000, offset=offset)

@@ -182,6 +182,6 @@ def test_unreadable_file_in_a_folder_is_reported(tmp_path: Path) -> None:
     loaded = load_paths([tmp_path])
     assert [a.title for a in loaded.articles] == ["Good"]
     assert [str(p) for p in loaded.problems] == [
-        f"{tmp_path / 'gone.txt'}: cannot read the file (No such file or directory) — check "
-        "that it exists and is readable"
+        f"{tmp_path / 'gone.txt'}: cannot read the file (No such file or directory) — fix or "
+        "remove the symlink"
     ]
