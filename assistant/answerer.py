@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
+from assistant.choices import ChoiceWeights, named_options, rank_options, read_options
+from assistant.citecheck import MARKER
 from assistant.questions import (
     WORD,
     answer_kind,
@@ -22,6 +24,7 @@ from assistant.questions import (
     holds_focus,
     holds_kind,
     mentions,
+    overlap,
     question_entities,
     required_fact,
     speech_subject,
@@ -80,11 +83,13 @@ class ExtractiveAnswerer:
         max_words: int = 80,
         min_score: float = 0.30,
         weights: Weights = Weights(),
+        choice_weights: ChoiceWeights | None = None,
     ) -> None:
         self.embedder = embedder
         self.max_words = max_words
         self.min_score = min_score
         self.weights = weights
+        self.choice_weights = choice_weights or ChoiceWeights()
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         """An Answer for ``question`` from ``hits`` (best first)."""
@@ -119,6 +124,32 @@ class ExtractiveAnswerer:
         yield answer.answer
         yield answer
 
+    def choose(self, question: str, hits: Sequence[Hit], choices: Sequence[str]) -> Answer:
+        """An Answer to a multiple-choice ``question``: ``Answer.choice`` is the option of
+        ``choices`` the passages support best (see assistant.choices), and the answer leads with
+        the cited sentence that names it, followed by sentences that name no other option.
+        When no passage names any option, a notice says so and the answer is the open one."""
+        entities = question_entities(question)
+        if not self.supported(question, hits, entities):
+            return refusal(question, hits)
+        sentences = _sentences(hits)
+        options = read_options(question, choices)
+        names = [named_options(s.text, options) for s in sentences]
+        if not any(names):
+            answer = self.answer(question, hits)
+            return replace(answer, notices=(*answer.notices, no_option(choices)))
+        vectors = self.embedder.embed_documents([s.text for s in sentences])
+        cosines = vectors @ self.embedder.embed_query(question)
+        pick = rank_options(question, choices, sentences, cosines, self.choice_weights)[0]
+        scores = self._scores(question, sentences, vectors, entities)
+        for i, found in enumerate(names):
+            if found and pick.option not in found:
+                scores[i] = -np.inf  # a sentence for another option would muddle the answer
+            elif found.get(pick.option) == 1.0:
+                scores[i] += self.choice_weights.follow
+        chosen = self._select(sentences, vectors, scores, lead=sentences.index(pick.sentence))
+        return replace(_compose(question, chosen, hits, chosen[0]), choice=pick.option)
+
     def supported(
         self, question: str, hits: Sequence[Hit], entities: set[str] | None = None
     ) -> bool:
@@ -149,7 +180,7 @@ class ExtractiveAnswerer:
         topic = speech_topic(question) or question
         cosine = vectors @ self.embedder.embed_query(topic)
         terms = content_words(topic)
-        overlap = np.array([_overlap(terms, s) for s in sentences])
+        shared = np.array([overlap(terms, s.text, s.before) for s in sentences])
         passage = np.array([s.hit.score for s in sentences])
         # "What did Rutte say ..." is answered from passages about Rutte, not near-misses.
         named = np.array([_share_named(s.hit, entities) for s in sentences])
@@ -160,7 +191,7 @@ class ExtractiveAnswerer:
             [fact is not None and _holds(s, fact, entities) for s in sentences], dtype=float
         )
         w = self.weights
-        scores = w.cosine * cosine + w.passage * passage + w.overlap * overlap
+        scores = w.cosine * cosine + w.passage * passage + w.overlap * shared
         scores += w.named * (named - 1.0) + w.typed * typed + w.exact * exact
         if asks_for_name(question):
             # the name most of the passages put forward is likely the answer (redundancy)
@@ -173,18 +204,26 @@ class ExtractiveAnswerer:
         return scores
 
     def _select(
-        self, sentences: Sequence[Sentence], vectors: np.ndarray, scores: np.ndarray
+        self,
+        sentences: Sequence[Sentence],
+        vectors: np.ndarray,
+        scores: np.ndarray,
+        lead: int | None = None,
     ) -> list[Sentence]:
-        """Best sentences first, skipping near-repeats, until the word budget (which counts the
-        "According to ..." lead of each article) is spent."""
+        """Best sentences first (``sentences[lead]`` before all, if given), skipping
+        near-repeats, until the word budget (which counts the "According to ..." lead of each
+        article) is spent."""
         chosen: list[int] = []
         articles: set[str] = set()
         words = 0
         best = float(scores.max())
-        for i in np.argsort(-scores):
-            if len(chosen) >= MAX_SENTENCES or (chosen and scores[i] < KEEP_RATIO * best):
+        order = np.argsort(-scores)
+        if lead is not None:
+            order = np.concatenate([[lead], order[order != lead]])
+        for i in order:
+            if chosen and (len(chosen) >= MAX_SENTENCES or scores[i] < KEEP_RATIO * best):
                 break
-            if not np.isfinite(scores[i]):
+            if chosen and not np.isfinite(scores[i]):
                 break
             if any(float(vectors[i] @ vectors[j]) > REDUNDANT_COSINE for j in chosen):
                 continue
@@ -213,14 +252,12 @@ def _voted_name(question: str, sentences: Sequence[Sentence]) -> str | None:
     return max(votes, key=lambda n: (votes[n], n)) if votes else None
 
 
-def _overlap(terms: set[str], sentence: Sentence) -> float:
-    """Share of the question's words in the sentence; a word found only in the sentence before
-    counts half ("... raised proposals for a European army. Rutte warned that ...")."""
-    if not terms:
-        return 0.0
-    own = terms & content_words(sentence.text)
-    near = (terms - own) & content_words(sentence.before)
-    return (len(own) + 0.5 * len(near)) / len(terms)
+def no_option(choices: Sequence[str]) -> str:
+    """The notice of a multiple-choice answer that picks none of ``choices``."""
+    return (
+        f"None of the options ({', '.join(choices)}) appears in the passages found, so none is "
+        "picked; the answer is the one to the question alone."
+    )
 
 
 def refusal(question: str, hits: Sequence[Hit], text: str = REFUSAL) -> Answer:
@@ -291,9 +328,14 @@ _QUESTION = re.compile(r"\?[\"'\u201d\u2019)\]]*$")
 
 
 def _quotable(text: str) -> bool:
-    """A statement worth quoting: long enough, and not a question the article asks its readers
-    ("How difficult was it ...?") — a question answers nothing."""
-    return len(text.split()) >= MIN_SENTENCE_WORDS and _QUESTION.search(text) is None
+    """A statement worth quoting: long enough, not a question the article asks its readers
+    ("How difficult was it ...?") — a question answers nothing — and holding nothing shaped
+    like a citation marker: quoted, an article's "[9]" would pass for the answer's own."""
+    return (
+        len(text.split()) >= MIN_SENTENCE_WORDS
+        and _QUESTION.search(text) is None
+        and MARKER.search(text) is None
+    )
 
 
 def _described(hit: Hit) -> int:

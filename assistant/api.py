@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answerer import ExtractiveAnswerer
-from assistant.chain import Answerer, build_chain, build_retrieval
+from assistant.chain import Answerer, answer_with, build_chain, build_retrieval, stream_with
+from assistant.choices import check_choices
 from assistant.followup import Turn, resolve, turns_from
 from assistant.records import Answer
 from assistant.retriever import NewsRetriever
@@ -78,16 +79,23 @@ class Assistant:
         filters: SearchFilters | None = None,
         as_of: str | date | None = "today",
         history: History | None = None,
+        choices: Sequence[str] = (),
     ) -> Answer:
         """Answer ``question`` from the ``k`` best passages (default ``settings.top_k``).
 
         ``mode``, ``filters`` and ``as_of`` shape retrieval as in :meth:`retrieve`. ``history``
         is the conversation so far (oldest first: :class:`Turn`, ``ask --json`` objects or chat
         messages); a follow-up such as "What about the Arctic?" is resolved against it first,
-        and ``Answer.resolved`` shows what was searched for.
+        and ``Answer.resolved`` shows what was searched for. ``choices`` are the options of a
+        multiple-choice question: ``Answer.choice`` is the one the passages support best, and
+        the answer leads with the sentence that names it (a notice says when none is named).
+
+        >>> assistant.ask("Where was Maduro captured?", choices=["Cuba", "Venezuela"]).choice
+        'Venezuela'
         """
         resolved = self.resolve(question, history)
-        answer = self.chain.invoke(self._inputs(resolved, k, mode, filters, as_of))
+        inputs = self._inputs(resolved, k, mode, filters, as_of)
+        answer = self.chain.invoke({**inputs, "choices": check_choices(choices)})
         return _asked(answer, question, resolved)
 
     def stream(
@@ -99,13 +107,15 @@ class Assistant:
         filters: SearchFilters | None = None,
         as_of: str | date | None = "today",
         history: History | None = None,
+        choices: Sequence[str] = (),
     ) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields the answer text as it is written (pieces of ``str``)
         and the finished :class:`Answer` last. The extractive answerer writes it in one piece;
         an LLM streams its tokens, and the final Answer has its citations checked."""
+        options = check_choices(choices)
         resolved = self.resolve(question, history)
         hits = self.retrieval.invoke(self._inputs(resolved, k, mode, filters, as_of))
-        for part in self.answerer.stream(resolved, hits):
+        for part in stream_with(self.answerer, resolved, hits, options):
             yield _asked(part, question, resolved) if isinstance(part, Answer) else part
 
     def _inputs(
@@ -153,9 +163,12 @@ class Assistant:
         """
         return self.index.search(query, k, mode=mode, filters=filters, as_of=as_of)
 
-    def answer_from(self, question: str, hits: Sequence[Hit]) -> Answer:
-        """Answer from passages already retrieved (the eval uses this to score both at once)."""
-        return self.answerer.answer(question, hits)
+    def answer_from(
+        self, question: str, hits: Sequence[Hit], choices: Sequence[str] = ()
+    ) -> Answer:
+        """Answer from passages already retrieved (the eval uses this to score both at once),
+        picking one of ``choices`` if given (see :meth:`ask`)."""
+        return answer_with(self.answerer, question, hits, check_choices(choices))
 
     def as_retriever(
         self,

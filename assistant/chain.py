@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
@@ -25,6 +25,47 @@ class Answerer(Protocol):
     def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         """Pieces of the answer text as written, the finished Answer last."""
         ...
+
+
+@runtime_checkable
+class ChoiceAnswerer(Answerer, Protocol):
+    """An answerer that can also pick one of a multiple-choice question's options."""
+
+    def choose(self, question: str, hits: Sequence[Hit], choices: Sequence[str]) -> Answer: ...
+
+
+def answer_with(
+    answerer: Answerer, question: str, hits: Sequence[Hit], choices: Sequence[str] = ()
+) -> Answer:
+    """``answerer``'s Answer to ``question`` from ``hits``, picking one of ``choices`` if any
+    are given and it can (see :func:`ignored_choices` for one that cannot)."""
+    if not choices:
+        return answerer.answer(question, hits)
+    if isinstance(answerer, ChoiceAnswerer):
+        return answerer.choose(question, hits, choices)
+    return ignored_choices(answerer.answer(question, hits))
+
+
+def stream_with(
+    answerer: Answerer, question: str, hits: Sequence[Hit], choices: Sequence[str] = ()
+) -> Iterator[str | Answer]:
+    """Like :func:`answer_with`, as ``Answerer.stream`` yields: text pieces, the Answer last."""
+    if choices and isinstance(answerer, ChoiceAnswerer):
+        answer = answerer.choose(question, hits, choices)
+        yield answer.answer
+        yield answer
+        return
+    for part in answerer.stream(question, hits):
+        yield ignored_choices(part) if choices and isinstance(part, Answer) else part
+
+
+def ignored_choices(answer: Answer) -> Answer:
+    """``answer`` from an answerer that cannot pick an option, with a notice that says so."""
+    notice = (
+        f"The options were not used: {answer.answerer} answers the question alone; the "
+        "extractive answerer (without --llm) picks one."
+    )
+    return replace(answer, notices=(*answer.notices, notice))
 
 
 def prefer_speaker(hits: Sequence[Hit], speaker: set[str], k: int) -> list[Hit]:
@@ -71,14 +112,15 @@ def build_retrieval(index: NewsIndex, default_k: int = 5) -> Runnable[dict[str, 
 def build_chain(
     index: NewsIndex, answerer: Answerer, default_k: int = 5
 ) -> Runnable[dict[str, Any], Answer]:
-    """The retrieval inputs in (see :func:`build_retrieval`), an :class:`Answer` out.
+    """The retrieval inputs in (see :func:`build_retrieval`) and ``"choices"`` (the options of a
+    multiple-choice question, if any), an :class:`Answer` out.
 
     >>> chain = build_chain(index, answerer)
     >>> chain.invoke({"question": "What did Rutte say about a European army?"}).answer
     """
 
     def answer(inputs: dict[str, Any]) -> Answer:
-        return answerer.answer(inputs["question"], inputs["hits"])
+        return answer_with(answerer, inputs["question"], inputs["hits"], inputs.get("choices", ()))
 
     chain = RunnablePassthrough.assign(hits=build_retrieval(index, default_k)) | RunnableLambda(
         answer

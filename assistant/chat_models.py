@@ -7,7 +7,7 @@ import importlib.util
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import SecretStr
 
 from index.embeddings import stay_offline
 from index.errors import ConfigError
@@ -30,7 +31,14 @@ PLACEHOLDER_API_KEY = "not-needed"
 REQUEST_TIMEOUT = 120.0  # seconds; the openai client would wait 10 minutes
 ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 _SECRET = re.compile(r"\b(?:sk|pk|rk|hf|gsk|xai|key)[-_][A-Za-z0-9_\-]{8,}")
+# an Authorization header's value, or a bearer token quoted on its own
+_CREDENTIAL = re.compile(
+    r"\b(authorization[\"']?\s*[:=]\s*[\"']?(?:\w+\s+)?|bearer\s+)[A-Za-z0-9._~+/=\-]{8,}",
+    re.IGNORECASE,
+)
 _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
+_SECRET_HEADER = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|AUTH)", re.IGNORECASE)
+MIN_SECRET = 8  # shorter values are masked only by shape: "***" for every "abc" helps nobody
 
 
 def load_chat_model(spec: str, base_url: str = "", **kwargs: Any) -> BaseChatModel:
@@ -79,8 +87,11 @@ def _init_provider(
             f"(openai and ollama come with {LLM_EXTRA})."
         ) from exc
     except Exception as exc:  # each provider raises its own types for bad settings
+        reason = short_reason(
+            exc, secrets=[str(v) for k, v in kwargs.items() if _SECRET_ENV.search(k)]
+        )
         raise ConfigError(
-            f"Cannot build the chat model {spec!r}: {short_reason(exc)} — check NEWSRAG_LLM, "
+            f"Cannot build the chat model {spec!r}: {reason} — check NEWSRAG_LLM, "
             "NEWSRAG_LLM_BASE_URL and the provider's API key variable (e.g. OPENAI_API_KEY)."
         ) from exc
     if not isinstance(model, BaseChatModel):  # a configurable model: no name was given
@@ -229,18 +240,47 @@ def _cancel_criteria(event: threading.Event) -> Any:
     return StoppingCriteriaList([Cancelled()])
 
 
-def short_reason(exc: BaseException, limit: int = 200) -> str:
-    """``Type: first line of the message``, shortened, with anything like a secret masked."""
+def short_reason(exc: BaseException, limit: int = 200, secrets: Iterable[str] = ()) -> str:
+    """``Type: first line of the message``, shortened, with anything like a secret masked
+    (``secrets`` are values to mask besides those :func:`redact` knows)."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    reason = redact(reason)
+    reason = redact(reason, secrets)
     return reason if len(reason) <= limit else reason[: limit - 1] + "…"
 
 
-def redact(text: str) -> str:
-    """``text`` with API keys masked: the values of ``*KEY*``/``*TOKEN*`` environment variables
-    and anything shaped like a provider key (``sk-…``)."""
-    for var, value in os.environ.items():
-        if _SECRET_ENV.search(var) and len(value) >= 8:
-            text = text.replace(value, "***")
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with credentials masked as ``***``: the given ``secrets``, the values of
+    environment variables named like ``*KEY*``, ``*TOKEN*``, ``*SECRET*`` or ``*PASSWORD*``,
+    ``Bearer …`` credentials and anything shaped like a provider key (``sk-…``).
+
+    >>> redact("401: bad key sk-proj-abcdefghijkl")
+    '401: bad key ***'
+    """
+    known = {v for v in secrets if len(v) >= MIN_SECRET}
+    known |= {
+        value
+        for var, value in os.environ.items()
+        if _SECRET_ENV.search(var) and len(value) >= MIN_SECRET
+    }
+    for value in sorted(known, key=len, reverse=True):  # a key holding another goes whole
+        text = text.replace(value, "***")
+    text = _CREDENTIAL.sub(r"\1***", text)
     return _SECRET.sub("***", text)
+
+
+def model_secrets(model: object) -> tuple[str, ...]:
+    """The credentials a LangChain chat model holds: its ``SecretStr`` fields (``api_key``)
+    and header values named like a key, token or authorization — for :func:`redact`."""
+    found: list[str] = []
+    for name in getattr(type(model), "model_fields", {}):
+        value = getattr(model, name, None)
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, Mapping):
+            found += [
+                str(v)
+                for k, v in value.items()
+                if isinstance(k, str) and _SECRET_HEADER.search(k) and isinstance(v, str)
+            ]
+    return tuple(v for v in found if v)

@@ -13,7 +13,13 @@ from typing import Any, TypeVar
 import click
 
 from assistant.api import Assistant
-from assistant.console import echo_stream, format_hits, print_report, progress_bar
+from assistant.console import (
+    echo_stream,
+    format_answer,
+    format_hits,
+    print_report,
+    progress_bar,
+)
 from assistant.followup import Turn, load_history
 from index.config import DEFAULT_ENCODER, ENCODERS, SEARCH_MODES, Settings
 from index.errors import NewsragError
@@ -267,6 +273,14 @@ def answer_options(func: F) -> F:
     help="The conversation so far, to resolve a follow-up: a JSON list or JSONL of "
     "'newsrag ask --json' answers or chat messages ({role, content}).",
 )
+@click.option(
+    "--choice",
+    "choices",
+    multiple=True,
+    metavar="OPTION",
+    help="An option of a multiple-choice question (repeat for each): the answer picks the one "
+    "the passages support best and leads with the sentence that names it ('choice' in --json).",
+)
 @json_option
 def ask(
     question: str,
@@ -276,6 +290,7 @@ def ask(
     since: str | None,
     until: str | None,
     history: Path | None,
+    choices: tuple[str, ...],
     as_json: bool,
     **options: Any,
 ) -> None:
@@ -287,14 +302,21 @@ def ask(
       newsrag ask "Who won the vote last week?" --as-of 2026-03-10 --source Reuters
       newsrag ask "What did Rutte say about a European army?" --json > chat.jsonl
       newsrag ask "What about the Arctic?" --history chat.jsonl
+      newsrag ask "Where was Maduro captured?" --choice Cuba --choice Venezuela
     """
     settings = settings_from(**options)
     filters = SearchFilters.build(sources, since, until)
     turns = load_history(history) if history else None
     assistant = Assistant.open(settings=settings)
-    if as_json:
-        answer = assistant.ask(question, mode=mode, filters=filters, as_of=as_of, history=turns)
-        print_json(answer.to_dict())
+    if as_json or choices:
+        answer = assistant.ask(
+            question, mode=mode, filters=filters, as_of=as_of, history=turns, choices=choices
+        )
+        if as_json:
+            print_json(answer.to_dict())
+        else:  # the pick first, then the sentences that back it
+            click.echo(f"Choice: {answer.choice or '(none of the options)'}")
+            click.echo(format_answer(answer))
         return
     resolved = assistant.resolve(question, turns)
     if resolved != question:
@@ -479,27 +501,39 @@ def read_users(auth: Sequence[str], auth_file: Path | None) -> list[tuple[str, s
     metavar="FILE",
     help="Write the full JSON report here.",
 )
+@click.option(
+    "--open",
+    "open_answers",
+    is_flag=True,
+    help="Ask multiple-choice questions without their choices: the answers are open, and the "
+    "choice an answer names counts as its pick (by default the assistant is given the choices "
+    "and picks one).",
+)
 @json_option
 def eval_command(
     qa_file: Path,
     mode: str | None,
     out: Path | None,
+    open_answers: bool,
     as_json: bool,
     **options: Any,
 ) -> None:
     """Score retrieval and answers on a Q&A set (JSONL). Each question is asked as of its
-    question_date.
+    question_date; a question with choices is asked with them (see --open), and the report
+    says which ("choices_given").
 
     \b
     Example:
       newsrag eval eval/sample_qa.jsonl --index ./idx --out report.json
+      newsrag eval questions.jsonl --index ./idx --open --json
     """
     from eval import format_table, load_qa, run_eval, write_report
 
     settings = settings_from(**options)
     items = load_qa(qa_file)
     bar = None if as_json else progress_bar("Evaluating", "question")
-    report = run_eval(Assistant.open(settings=settings), items, progress=bar, mode=mode)
+    assistant = Assistant.open(settings=settings)
+    report = run_eval(assistant, items, progress=bar, mode=mode, choices=not open_answers)
     if out:
         write_report(report, out)
     if as_json:

@@ -66,6 +66,17 @@ def content_words(text: str) -> set[str]:
     return {w for w in words if w not in STOPWORDS and len(w) > 1}
 
 
+def overlap(terms: set[str], text: str, before: str = "") -> float:
+    """Share of the question's words (``terms``, from :func:`content_words`) in ``text``; a word
+    found only in the sentence ``before`` it counts half ("... raised proposals for a European
+    army. Rutte warned that ...")."""
+    if not terms:
+        return 0.0
+    own = terms & content_words(text)
+    near = (terms - own) & content_words(before)
+    return (len(own) + 0.5 * len(near)) / len(terms)
+
+
 def question_entities(question: str) -> set[str]:
     """Capitalised words that do not start a sentence: the names a supporting passage must
     mention. Acronyms are left out: articles often spell them out ("GDP")."""

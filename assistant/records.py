@@ -51,6 +51,8 @@ class Answer:
     ``unsupported``: sentences of an LLM answer that their cited passage does not back.
     ``answerer``: "extractive", or "llm:PROVIDER:MODEL".
     ``resolved``: the question actually searched for (a follow-up resolved against history).
+    ``choice``: of a multiple-choice question's options, the one the answer picks (None when it
+    picks none, or was given none).
     """
 
     question: str
@@ -63,6 +65,7 @@ class Answer:
     unsupported: tuple[str, ...] = ()
     answerer: str = "extractive"
     resolved: str | None = None
+    choice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``newsrag ask --json`` object (the first four keys are the original contract)."""
@@ -76,4 +79,5 @@ class Answer:
             "unsupported": list(self.unsupported),
             "answerer": self.answerer,
             "resolved_question": self.resolved or self.question,
+            "choice": self.choice,
         }

@@ -60,6 +60,7 @@ class QuestionResult:
             "correct_choice": self.correct_choice,
             "invalid_citations": list(self.invalid_citations),
             "ms": round(self.ms, 1),
+            "notices": list(self.answer.notices),
         }
 
 
@@ -75,6 +76,7 @@ class EvalReport:
     n_answerable: int
     n_unanswerable: int
     n_with_choices: int
+    choices_given: bool  # the items' options went to the assistant (no ``newsrag eval --open``)
     k: int
     index: str
     embedding_model: str
@@ -100,6 +102,7 @@ class EvalReport:
             "n_answerable": self.n_answerable,
             "n_unanswerable": self.n_unanswerable,
             "n_with_choices": self.n_with_choices,
+            "choices_given": self.choices_given,
             "k": self.k,
             "index": self.index,
             "embedding_model": self.embedding_model,
@@ -123,9 +126,10 @@ class EvalReport:
 def format_table(report: EvalReport) -> str:
     """The headline metrics, one per line with values aligned; "n/a" where a metric is None."""
     data = report.to_dict()
+    given = "given to the assistant" if report.choices_given else "not given: open answers"
     counts = (
         f"{report.n} ({report.n_answerable} answerable, {report.n_unanswerable} "
-        f"unanswerable, {report.n_with_choices} with choices)"
+        f"unanswerable, {report.n_with_choices} with choices, {given})"
     )
     rows = [
         ("questions", counts),

@@ -59,7 +59,9 @@ class Evaluable(Protocol):
         self, query: str, k: int | None = None, *, mode: str | None = None, as_of: str | None = ...
     ) -> list[Hit]: ...
 
-    def answer_from(self, question: str, hits: Sequence[Hit]) -> Answer: ...
+    def answer_from(
+        self, question: str, hits: Sequence[Hit], choices: Sequence[str] = ()
+    ) -> Answer: ...
 
 
 class ArticleTexts:
@@ -84,6 +86,7 @@ def run_eval(
     k: int | None = None,
     progress: Callable[[int], Progress] | None = None,
     mode: str | None = None,
+    choices: bool = True,
 ) -> EvalReport:
     """Score ``assistant`` on ``items``.
 
@@ -91,8 +94,10 @@ def run_eval(
     from the first ``k`` of those passages (default ``settings.top_k``), so both are scored on
     one run of the chain; the time of both is the question's latency. Each question is asked as
     of its ``question_date`` (today when it has none); ``mode`` picks the search mode (default:
-    the settings'). ``progress(total)`` returns a callback that is told how many questions each
-    step finished.
+    the settings'). ``choices``: give the assistant each multiple-choice item's options, so it
+    picks one (``Answer.choice``); with False it answers openly and the option its answer names
+    counts as its pick. ``progress(total)`` returns a callback that is told how many questions
+    each step finished.
     """
     k = assistant.settings.top_k if k is None else k
     if k < 1:
@@ -101,24 +106,38 @@ def run_eval(
     texts = ArticleTexts(assistant.index)
     results = []
     for item in items:
-        results.append(score_question(assistant, item, k, texts, mode))
+        results.append(score_question(assistant, item, k, texts, mode, choices))
         if advance:
             advance(1)
-    return summarize(results, k, assistant.settings.location, assistant.index.embedder.name)
+    return summarize(
+        results, k, assistant.settings.location, assistant.index.embedder.name, choices
+    )
 
 
 def score_question(
-    assistant: Evaluable, item: QAItem, k: int, texts: ArticleTexts, mode: str | None = None
+    assistant: Evaluable,
+    item: QAItem,
+    k: int,
+    texts: ArticleTexts,
+    mode: str | None = None,
+    choices: bool = True,
 ) -> QuestionResult:
-    """Retrieve, answer and score one question; citations are checked against ``texts``."""
+    """Retrieve, answer and score one question; citations are checked against ``texts``. With
+    ``choices``, the item's options (if any) go to the assistant, and its pick is the choice."""
     started = time.perf_counter()
     depth = max(RANK_DEPTH, search_depth(item.question, k))
     hits = assistant.retrieve(item.question, depth, mode=mode, as_of=item.question_date or "today")
-    # the same passages `newsrag ask` answers from
-    answer = assistant.answer_from(item.question, answer_passages(item.question, hits, k))
+    passages = answer_passages(item.question, hits, k)  # the ones `newsrag ask` answers from
+    if choices and item.choices:
+        answer = assistant.answer_from(item.question, passages, item.choices)
+    else:
+        answer = assistant.answer_from(item.question, passages)
     ms = (time.perf_counter() - started) * 1000
     scored = item.answerable and bool(item.gold or item.evidence)
-    chosen = chosen_choice(answer.answer, item.choices, answer.refused) if item.choices else None
+    chosen = None
+    if item.choices:
+        # the assistant's pick; an answer that picked none may still name one
+        chosen = answer.choice or chosen_choice(answer.answer, item.choices, answer.refused)
     return QuestionResult(
         item=item,
         answer=answer,
@@ -139,7 +158,11 @@ def score_question(
 
 
 def summarize(
-    results: Sequence[QuestionResult], k: int, index: str, embedding_model: str
+    results: Sequence[QuestionResult],
+    k: int,
+    index: str,
+    embedding_model: str,
+    choices_given: bool = True,
 ) -> EvalReport:
     """The report over ``results``: each metric averaged over the questions it applies to."""
     scored = [r for r in results if r.answer_hit is not None]
@@ -155,6 +178,7 @@ def summarize(
         n_answerable=len(answerable),
         n_unanswerable=len(unanswerable),
         n_with_choices=len(with_choices),
+        choices_given=choices_given,
         k=k,
         index=index,
         embedding_model=embedding_model,

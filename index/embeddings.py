@@ -16,6 +16,7 @@ import numpy as np
 
 from index.config import DEFAULT_EMBEDDING_MODEL, ENCODERS
 from index.errors import EmbeddingModelError
+from index.onnx_encoder import ONNX_ENCODERS
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -24,11 +25,12 @@ if TYPE_CHECKING:
 
 DEFAULT_ALIASES = {DEFAULT_EMBEDDING_MODEL, "sentence-transformers/" + DEFAULT_EMBEDDING_MODEL}
 FAKE_PREFIX = "fake"
+TORCH_ENCODERS = ("float32", "bf16")
 
 
 class Embedder(Protocol):
     """Turns texts into unit-length vectors. ``name`` and ``encoder`` (how the model runs:
-    float32 or bf16) are recorded in every index it builds."""
+    one of index.config.ENCODERS) are recorded in every index it builds."""
 
     name: str
     dimension: int
@@ -61,9 +63,10 @@ class SentenceTransformerEmbedder:
         batch_size: int = 64,
         encoder: str = "float32",
     ) -> None:
-        if encoder not in ENCODERS:
+        if encoder not in TORCH_ENCODERS:
             raise EmbeddingModelError(
-                f"Unknown encoder {encoder!r} — use one of {', '.join(ENCODERS)}."
+                f"Encoder {encoder!r} does not run a torch model — use one of "
+                f"{', '.join(TORCH_ENCODERS)}, or load_embedder(name, encoder={encoder!r})."
             )
         self.model = model
         self.name = name
@@ -142,7 +145,8 @@ def load_embedder(
 ) -> Embedder:
     """Build the embedder called ``name``, offline: the bundled default, a local folder, a model
     already in the Hugging Face cache, or ``fake[:DIM]``, running as ``encoder`` (float32 or
-    bf16; the fake is exact and ignores it). Never downloads anything."""
+    bf16 in torch, onnx or onnx-int8 in onnxruntime; the fake is exact and ignores it). Never
+    downloads anything: the ONNX encoders export the local weights once into a cache."""
     if encoder not in ENCODERS:
         raise EmbeddingModelError(
             f"Unknown encoder {encoder!r} — use one of {', '.join(ENCODERS)}."
@@ -155,6 +159,8 @@ def load_embedder(
     name = canonical_model_name(name)
     location = model_location(name)
     stay_offline()
+    if encoder in ONNX_ENCODERS:
+        return _load_onnx(name, Path(location), batch_size, encoder)
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -167,6 +173,20 @@ def load_embedder(
             f"use the bundled default {DEFAULT_EMBEDDING_MODEL!r}."
         ) from exc
     return SentenceTransformerEmbedder(model, name, batch_size, encoder)
+
+
+def _load_onnx(name: str, location: Path, batch_size: int, encoder: str) -> Embedder:
+    from index.mean_pooling import plain_max_length
+    from index.onnx_encoder import OnnxEmbedder
+
+    max_length = plain_max_length(location)
+    if max_length is None:
+        raise EmbeddingModelError(
+            f"The {encoder} encoder runs only a model folder of transformer + mean pooling + "
+            f"normalisation (like the bundled {DEFAULT_EMBEDDING_MODEL}); {name!r} is not one — "
+            "use --encoder bf16 or float32 (NEWSRAG_ENCODER) for it."
+        )
+    return OnnxEmbedder.load(name, location, max_length, encoder, batch_size)
 
 
 def _load_model(location: str) -> SentenceTransformer | MeanPoolingModel:

@@ -136,10 +136,30 @@ def fake_index(fake_settings: Settings) -> NewsIndex:
     return NewsIndex.open(settings=fake_settings, create=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ONNX export cache for the run, never the user's: the model is exported at most once
+    per run, and subprocesses (`newsrag ...`) inherit it through the environment."""
+    path = tmp_path_factory.mktemp("onnx-cache")
+    before = os.environ.get("NEWSRAG_ONNX_CACHE")
+    os.environ["NEWSRAG_ONNX_CACHE"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("NEWSRAG_ONNX_CACHE", None)
+    else:
+        os.environ["NEWSRAG_ONNX_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def real_embedder() -> Embedder:
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+    """The bundled all-MiniLM-L6-v2 (torch, float32), loaded once for the whole run."""
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def int8_embedder(onnx_cache: Path) -> Embedder:
+    """The bundled model under the onnx-int8 encoder, exported once for the whole run."""
+    return load_embedder(encoder="onnx-int8")
 
 
 @pytest.fixture(scope="session")
@@ -269,8 +289,20 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+RUN_NOTES: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def run_notes() -> list[str]:
+    """Lines a test adds here are printed at the end of the run (load-test figures)."""
+    return RUN_NOTES
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say where the browser tests left their screenshots (tests/ui/test_browser.py)."""
+    """Print the tests' run notes and say where the browser tests left their screenshots
+    (tests/ui/test_browser.py)."""
+    for note in RUN_NOTES:
+        terminalreporter.write_line(note)
     from tests.ui.test_browser import SCREENSHOTS
 
     shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.exists() else []

@@ -7,6 +7,7 @@ The callbacks only call the assistant and the index and hand what they return to
 # No ``from __future__ import annotations`` here: ``gr.api`` reads the endpoint's return
 # annotation with ``inspect.signature``, which would then see a string instead of a type.
 
+import dataclasses
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Citation, NewsragError
+from index.records import Problem
 from index.retrieval import SearchFilters
 from ui import render
 
@@ -49,6 +51,10 @@ CHAT_PLACEHOLDER = (
     "as [1], [2], …; click a number to read the passage in its article."
 )
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"]
+# Questions answered at once, across tabs and API calls; the rest wait in Gradio's queue.
+# Answering only reads and is thread-safe; on 2 CPU cores two at a time answered the most per
+# second, with the lowest latency, of 1, 2 and 4 (tests/ui/test_load.py prints the figures).
+ANSWER_CONCURRENCY = 2
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
@@ -178,13 +184,25 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
         """Copy the uploaded files into the upload folder and ingest them."""
         if not files:
             raise gr.Error("No files chosen — drop .txt, .md, .html, .json or .jsonl files first.")
-        uploads.mkdir(parents=True, exist_ok=True)
         stored: list[Path] = []
         names: dict[str, str] = {}
+        unsaved: list[Problem] = []
         for item in files:
             source = Path(item if isinstance(item, str) else item.name)
             target = uploads / upload_name(source.name)
-            shutil.copyfile(source, target)
+            try:
+                uploads.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+            except OSError as exc:  # full disk, read-only index folder: skip it, say why
+                unsaved.append(
+                    Problem(
+                        source.name,
+                        f"could not be saved to the upload folder ({exc.strerror or exc})",
+                        "free some disk space or make the index folder writable, then upload "
+                        "it again",
+                    )
+                )
+                continue
             stored.append(target)
             names[str(target)] = source.name
         progress(0, desc="Embedding")
@@ -203,6 +221,7 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
                 report = index.ingest(stored, progress=bar)
             except NewsragError as exc:
                 raise gr.Error(str(exc)) from exc
+        report = dataclasses.replace(report, problems=(*unsaved, *report.problems))
         return (render.ingest_summary_markdown(report, names), *library(), None)
 
     def delete_article(article_id: str) -> tuple[str, str, list[list[str]], Any, str]:
@@ -320,7 +339,7 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
             outputs=chat_outputs,
             api_name="chat",
             concurrency_id="assistant",
-            concurrency_limit=2,
+            concurrency_limit=ANSWER_CONCURRENCY,
         )
         passage.click(show_passage, inputs=[cited], outputs=[passage], api_visibility="private")
         reset = [message, chatbot, sources, turns, cited, passage]
@@ -331,6 +350,7 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
             inputs=[files],
             outputs=[summary, stats_md, table, source_filter, header, files],
             concurrency_id="writes",
+            concurrency_limit=1,  # not GRADIO_DEFAULT_CONCURRENCY_LIMIT: one write at a time
             api_visibility="private",
         )
         table.select(pick_row, inputs=[table], outputs=[chosen], api_visibility="private")
@@ -339,9 +359,17 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
             inputs=[chosen],
             outputs=[deleted, stats_md, table, source_filter, header],
             concurrency_id="writes",
+            concurrency_limit=1,  # not GRADIO_DEFAULT_CONCURRENCY_LIMIT: one write at a time
             api_visibility="private",
         )
-        gr.api(ask, api_name="ask", concurrency_id="assistant")
+        # every event of a concurrency group needs the limit: Gradio keeps the group's lowest,
+        # and one left at the default (1) would serialise all answering after the first /ask
+        gr.api(
+            ask,
+            api_name="ask",
+            concurrency_id="assistant",
+            concurrency_limit=ANSWER_CONCURRENCY,
+        )
     return demo
 
 

@@ -96,3 +96,49 @@ def test_offsets_point_into_the_article() -> None:
     answer = answerer().answer("What did Rutte warn about command structures?", [h])
     c = answer.citations[0]
     assert (prefix + ARTICLE)[c.start : c.end] == c.passage
+
+
+CRACKDOWN = (
+    "Immigration agents arrived in Minneapolis on Monday. The crackdown in Minneapolis is "
+    "the largest the city has seen. Schools across the state stayed open all week."
+)
+PROTESTS = (
+    "Protests against immigration raids began in Los Angeles last June. The weather in Los "
+    "Angeles was warm and dry."
+)
+CITY_QUESTION = "Which US city was the center of an immigration crackdown this week?"
+
+
+def test_choose_picks_the_supported_option_and_leads_with_its_sentence() -> None:
+    hits = [hit(CRACKDOWN, "crackdown", 0.6, 1), hit(PROTESTS, "protests", 0.55, 2)]
+    answer = answerer().choose(CITY_QUESTION, hits, ["Los Angeles", "Houston", "Minneapolis"])
+    assert (answer.refused, answer.choice, answer.notices) == (False, "Minneapolis", ())
+    assert answer.answer.startswith("According to Wire (14 Jan 2026): ")
+    first = without_leads(answer.answer).split(" [1]")[0]
+    assert "Minneapolis" in first and first in answer.citations[0].passage
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\](?: |$)", without_leads(answer.answer)):
+        assert sentence in answer.citations[int(n) - 1].passage
+    assert "Los Angeles" not in answer.answer  # a sentence for another option would muddle it
+    assert len(re.sub(r" \[\d+\]", "", answer.answer).split()) <= 80
+
+
+def test_choose_says_so_when_no_passage_names_an_option() -> None:
+    hits = [hit(CRACKDOWN, "crackdown", 0.6, 1)]
+    answer = answerer().choose(CITY_QUESTION, hits, ["Houston", "Miami"])
+    assert answer.choice is None and not answer.refused
+    assert answer.notices == (
+        "None of the options (Houston, Miami) appears in the passages found, so none is "
+        "picked; the answer is the one to the question alone.",
+    )
+    assert answer.answer == answerer().answer(CITY_QUESTION, hits).answer
+
+
+def test_choose_refuses_when_the_passages_cannot_answer() -> None:
+    hits = [hit(CRACKDOWN, "crackdown", 0.1, 1)]
+    answer = answerer().choose(CITY_QUESTION, hits, ["Minneapolis", "Houston"])
+    assert (answer.refused, answer.answer, answer.choice, answer.notices) == (
+        True,
+        REFUSAL,
+        None,
+        (),
+    )

@@ -1,16 +1,19 @@
 """The Runnable chain, the LangChain retriever and the Assistant over a real index."""
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
-from assistant import Assistant, NewsIndex, NewsRetriever
-from index.records import Article
+from assistant import Answer, Assistant, NewsIndex, NewsRetriever
+from assistant.chain import answer_with, stream_with
+from eval.qa import load_qa
+from index.records import Article, Hit
 from index.retrieval import SearchFilters
-from tests.conftest import RUTTE_QUESTION
+from tests.conftest import RUTTE_QUESTION, SAMPLE_QA
 
 
 def test_chain_runs_retrieve_then_answer(fake_index: NewsIndex, tiny_corpus: list[Article]) -> None:
@@ -154,3 +157,49 @@ def test_answers_lead_with_the_sentence_holding_what_was_asked(sample_index: New
     )
     first = answer.answer.split("): ", 1)[1]
     assert first.split(" [1]")[0].count("Okafor") >= 1
+
+
+class OpenOnly:
+    """An answerer with no ``choose`` (as the LLM answerer): it answers the question alone."""
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
+        return Answer(question, "An open answer [1].", False, answerer="llm:fake:model")
+
+    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+        yield "An open answer [1]."
+        yield self.answer(question, hits)
+
+
+def test_an_answerer_that_cannot_pick_says_the_options_went_unused() -> None:
+    answer = answer_with(OpenOnly(), "Who won?", [], ["Okafor", "Hale"])
+    assert answer.choice is None and answer.answer == "An open answer [1]."
+    assert answer.notices == (
+        "The options were not used: llm:fake:model answers the question alone; the extractive "
+        "answerer (without --llm) picks one.",
+    )
+    *text, final = stream_with(OpenOnly(), "Who won?", [], ["Okafor", "Hale"])
+    assert text == ["An open answer [1]."] and final == answer
+    assert answer_with(OpenOnly(), "Who won?", []).notices == ()
+
+
+def test_ask_with_choices_leads_with_the_sentence_naming_the_pick(sample_index: NewsIndex) -> None:
+    assistant = Assistant(sample_index)
+    question = "Where does the Skerry Bank wind farm's export cable reach land?"
+    choices = ["Eskerhavn", "Saltvik", "Wrenford", "Northgate"]
+    answer = assistant.ask(question, as_of="2025-10-30", choices=choices)
+    assert (answer.choice, answer.refused, answer.notices) == ("Saltvik", False, ())
+    lead = answer.answer.split("): ", 1)[1].split(" [1]")[0]
+    assert "Saltvik" in lead and lead in answer.citations[0].passage
+    assert answer.to_dict()["choice"] == "Saltvik"
+    *text, final = assistant.stream(question, as_of="2025-10-30", choices=choices)
+    assert "".join(str(t) for t in text) == final.answer and final == answer
+
+
+def test_every_sample_question_with_choices_gets_its_gold_choice(sample_index: NewsIndex) -> None:
+    assistant = Assistant(sample_index)
+    items = [item for item in load_qa(SAMPLE_QA) if item.choices]
+    picks = {
+        item.id: assistant.ask(item.question, as_of=item.question_date, choices=item.choices).choice
+        for item in items
+    }
+    assert picks == {item.id: item.correct_choice for item in items}

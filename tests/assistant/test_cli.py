@@ -20,7 +20,7 @@ from tests.conftest import RUTTE_QUESTION, SAMPLE_CORPUS, SAMPLE_QA
 
 pytestmark = pytest.mark.integration
 CONTRACT_KEYS = ["question", "answer", "refused", "citations"]  # issue 2: never change these
-EXTENSION_KEYS = ["related", "notices", "unsupported", "answerer", "resolved_question"]
+EXTENSION_KEYS = ["related", "notices", "unsupported", "answerer", "resolved_question", "choice"]
 CITATION_KEYS = [
     "n",
     "article_id",
@@ -224,6 +224,7 @@ def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
     # quality floors measured on this set (README results table), so regressions show up here
     assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.85
     assert report["false_refusal_rate"] <= 0.05 and report["refusal_accuracy"] >= 0.85
+    assert report["choices_given"] is True and report["choice_accuracy"] >= 0.9
     assert report["n"] == len(report["results"]) == 40
     assert set(report["results"][0]) >= {
         "id",
@@ -401,3 +402,50 @@ def test_chat_auth_users_from_flags_env_and_file(
     with pytest.raises(click.UsageError) as info:
         read_users(["ana:"], None)
     assert "s3cret" not in str(info.value)
+
+
+RUSSIA_QUESTION = "According to Rutte, which country poses the most serious lasting threat to NATO?"
+RUSSIA_CHOICES = ("--choice", "China", "--choice", "Russia", "--choice", "Iran")
+
+
+def test_ask_with_choices_picks_one_in_json_and_text(sample_index_dir: Path) -> None:
+    index = ("--index", str(sample_index_dir), "--as-of", "2026-01-16")
+    code, out, _ = run("ask", RUSSIA_QUESTION, *index, *RUSSIA_CHOICES, "--json")
+    data = json.loads(out)
+    assert code == 0 and list(data) == CONTRACT_KEYS + EXTENSION_KEYS
+    assert data["choice"] == "Russia" and data["refused"] is False
+    lead = data["answer"].split("): ", 1)[1].split(" [1]")[0]
+    assert "Russia" in lead and lead in data["citations"][0]["passage"]
+
+    code, out, _ = run("ask", RUSSIA_QUESTION, *index, *RUSSIA_CHOICES)
+    assert code == 0 and out.startswith("Choice: Russia\nAccording to ")
+    assert "\n[1] " in out  # the cited passage follows
+
+
+def test_ask_with_an_empty_choice_names_the_fix(sample_index_dir: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["ask", RUSSIA_QUESTION, "--index", str(sample_index_dir), "--choice", " "]
+    )
+    assert result.exit_code == 1
+    assert "Choice 1 (' ') is empty — give every option some text" in result.output
+
+
+def test_eval_gives_choices_unless_open(sample_index_dir: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    item = {
+        "id": "mc1",
+        "question": RUSSIA_QUESTION,
+        "answer": "Russia",
+        "choices": ["China", "Russia", "Iran"],
+        "question_date": "2026-01-16",
+    }
+    qa.write_text(json.dumps(item) + "\n", encoding="utf-8")
+    index = ("--index", str(sample_index_dir), "--json")
+
+    given = json.loads(run("eval", str(qa), *index)[1])
+    opened = json.loads(run("eval", str(qa), *index, "--open")[1])
+
+    assert (given["choices_given"], opened["choices_given"]) == (True, False)
+    assert given["results"][0]["chosen_choice"] == "Russia" and given["choice_accuracy"] == 1.0
+    assert opened["results"][0]["answer"] != given["results"][0]["answer"]
+    assert "--open" in run("eval", "--help")[1] and "--choice" in run("ask", "--help")[1]

@@ -30,6 +30,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.integration
 def test_bad_input_matrix_through_the_cli(tmp_path: Path) -> None:
     matrix = build_matrix(tmp_path / "inputs")
     index_dir = str(tmp_path / "idx")
@@ -58,6 +59,7 @@ def test_bad_input_matrix_through_the_cli(tmp_path: Path) -> None:
     assert code == 0  # nothing skipped
 
 
+@pytest.mark.integration
 def test_a_second_writer_stops_with_the_holder_named(tmp_path: Path) -> None:
     index_dir = tmp_path / "idx"
     with write_lock(index_dir, str(index_dir)):

@@ -37,5 +37,26 @@ def test_table_shows_the_ratio_and_each_encoder_against_float32() -> None:
     }
     lines = format_table(result).splitlines()
     assert "ingest / raw encode" in lines[4] and lines[4].endswith("0.90")
-    assert lines[-1].split() == ["bf16", "50.0", "2.50", "0.699", "0.530"]
+    assert lines[-1].split() == ["bf16", "50.0", "2.50", "-", "-", "0.699", "0.530"]
     assert any("35741 chunks" in line and "21.0 / 27.0" in line for line in lines)
+
+
+def test_table_shows_cosines_to_float32_and_the_median_cold_start() -> None:
+    result = {
+        "default_encoder": "onnx-int8",
+        "encode": {"float32": 20.0, "onnx-int8": 80.0},
+        "ingest": {"chunks_per_s": 76.0, "peak_rss_mb": 700.0},
+        "cold_start_s": 3.1,
+        "cold_start_runs": [3.4, 3.0, 3.1],
+        "cosine": {
+            "float32": {"mean": 1.0, "min": 1.0},
+            "onnx-int8": {"mean": 0.99644, "min": 0.99251},
+        },
+    }
+    lines = format_table(result).splitlines()
+    assert any(
+        line.startswith("cold start of newsrag ask (s), median of 3")
+        and line.endswith("3.10  (3.00-3.40)")
+        for line in lines
+    )
+    assert lines[-1].split() == ["onnx-int8", "80.0", "4.00", "0.99644", "0.99251", "-", "-"]

@@ -65,11 +65,13 @@ def ranking(relevant: Chunk, rank: int, first: Chunk | None = None) -> list[Chun
 @dataclass(frozen=True)
 class Script:
     """What the fake returns for one question: its passages, best first, and its answer
-    (None refuses) citing ``cite`` (0-based positions among the passages it was given)."""
+    (None refuses) citing ``cite`` (0-based positions among the passages it was given); given
+    the choices, it picks ``pick``."""
 
     passages: list[Chunk]
     answer: str | None
     cite: tuple[int, ...] = ()
+    pick: str | None = None
 
 
 class FakeIndex:
@@ -99,6 +101,7 @@ class FakeAssistant:
         self.scripts = scripts
         self.retrieve_k: list[int | None] = []
         self.answered_from: list[int] = []
+        self.choices: list[tuple[str, ...]] = []
         self.as_of: list[str | None] = []
 
     def retrieve(
@@ -109,13 +112,17 @@ class FakeAssistant:
         passages = self.scripts[query].passages[:k]
         return [Hit(c, 0.9 - rank / 100, rank) for rank, c in enumerate(passages, start=1)]
 
-    def answer_from(self, question: str, hits: Sequence[Hit]) -> Answer:
+    def answer_from(
+        self, question: str, hits: Sequence[Hit], choices: Sequence[str] = ()
+    ) -> Answer:
         self.answered_from.append(len(hits))
+        self.choices.append(tuple(choices))
         script = self.scripts[question]
         if script.answer is None:
             return Answer(question, REFUSAL, True)
         citations = tuple(Citation.from_hit(n, hits[i]) for n, i in enumerate(script.cite, 1))
-        return Answer(question, script.answer, False, citations)
+        pick = script.pick if choices else None
+        return Answer(question, script.answer, False, citations, choice=pick)
 
 
 class FakeClock:
@@ -243,6 +250,29 @@ def test_answer_choice_and_refusal_metrics(report: EvalReport) -> None:
     assert data["false_refusal_rate"] == 0.3333  # q2 of q1-q3
 
 
+def test_choices_go_to_the_assistant_unless_answers_are_open(clock: FakeClock) -> None:
+    given, open_ = FakeAssistant(SCRIPTS), FakeAssistant(SCRIPTS)
+
+    with_choices = run_eval(given, ITEMS).to_dict()
+    without = run_eval(open_, ITEMS, choices=False).to_dict()
+
+    assert given.choices == [("Russia", "China", "Iran"), ("repellent", "encouraging"), (), (), ()]
+    assert open_.choices == [()] * 5
+    assert (with_choices["choices_given"], without["choices_given"]) == (True, False)
+    assert "not given: open answers)" in format_table(run_eval(open_, ITEMS, choices=False))
+
+
+def test_the_assistants_pick_is_its_choice_over_what_the_text_names(clock: FakeClock) -> None:
+    # the answer names Russia twice, but the assistant picked China
+    scripts = {**SCRIPTS, ITEMS[0].question: replace(SCRIPTS[ITEMS[0].question], pick="China")}
+
+    picked = run_eval(FakeAssistant(scripts), ITEMS[:1]).to_dict()
+    read = run_eval(FakeAssistant(scripts), ITEMS[:1], choices=False).to_dict()
+
+    assert (picked["results"][0]["chosen_choice"], picked["choice_accuracy"]) == ("China", 0.0)
+    assert (read["results"][0]["chosen_choice"], read["choice_accuracy"]) == ("Russia", 1.0)
+
+
 def test_citation_validity_checks_every_citation_and_fetches_articles_once(
     clock: FakeClock,
 ) -> None:
@@ -344,6 +374,7 @@ def test_to_dict_has_every_documented_key(report: EvalReport) -> None:
         "n_answerable",
         "n_unanswerable",
         "n_with_choices",
+        "choices_given",
         "k",
         "index",
         "embedding_model",
@@ -375,13 +406,17 @@ def test_to_dict_has_every_documented_key(report: EvalReport) -> None:
         "answer_hit",
         "evidence_cited",
         "ms",
+        "notices",
     }
 
 
 def test_format_table_aligns_one_metric_per_line(report: EvalReport) -> None:
     lines = format_table(report).splitlines()
 
-    assert lines[0] == "questions           5 (3 answerable, 2 unanswerable, 2 with choices)"
+    assert lines[0] == (
+        "questions           5 (3 answerable, 2 unanswerable, 2 with choices, "
+        "given to the assistant)"
+    )
     assert "hit@5               0.6667" in lines
     assert "MRR@10              0.5476" in lines
     assert "p95 latency (ms)    48.0" in lines

@@ -35,6 +35,7 @@ def assert_reported(report: IngestReport, matrix: Matrix) -> None:
     assert problems == [], problems
 
 
+@pytest.mark.integration
 def test_every_bad_item_is_named_and_every_good_one_indexed(
     matrix: Matrix, tmp_path: Path, real_embedder: Embedder
 ) -> None:

@@ -117,11 +117,12 @@ def test_chroma_url_error_hides_a_password() -> None:
     assert "s3cret" not in str(err.value) and "'http://me:***@host:8000'" in str(err.value)
 
 
-def test_encoder_setting_defaults_to_bf16_and_is_checked() -> None:
-    assert Settings().encoder == "bf16"
+def test_encoder_setting_defaults_to_onnx_int8_and_is_checked() -> None:
+    assert Settings().encoder == "onnx-int8"
     assert Settings.from_env({"NEWSRAG_ENCODER": "float32"}).encoder == "float32"
     with pytest.raises(ConfigError) as err:
         Settings.from_env({"NEWSRAG_ENCODER": "fp8"})
     assert str(err.value) == (
-        "encoder='fp8' is not an encoder — use one of float32, bf16 (NEWSRAG_ENCODER / --encoder)."
+        "encoder='fp8' is not an encoder — use one of float32, bf16, onnx, onnx-int8 "
+        "(NEWSRAG_ENCODER / --encoder)."
     )

@@ -20,7 +20,21 @@ HEADLINES = [
 def test_unknown_encoder_is_refused_by_name() -> None:
     with pytest.raises(EmbeddingModelError) as err:
         load_embedder("fake", encoder="int4")
-    assert str(err.value) == "Unknown encoder 'int4' — use one of float32, bf16."
+    assert str(err.value) == "Unknown encoder 'int4' — use one of float32, bf16, onnx, onnx-int8."
+
+
+def test_a_torch_model_refuses_the_onnx_encoders_by_name() -> None:
+    with pytest.raises(EmbeddingModelError) as err:
+        SentenceTransformerEmbedder(FakeModel(), "fake", encoder="onnx-int8")
+    assert str(err.value) == (
+        "Encoder 'onnx-int8' does not run a torch model — use one of float32, bf16, or "
+        "load_embedder(name, encoder='onnx-int8')."
+    )
+
+
+class FakeModel:
+    def get_embedding_dimension(self) -> int:
+        return 8
 
 
 def test_fake_embedder_records_the_encoder_it_was_asked_for() -> None:

@@ -23,6 +23,8 @@ from tests.conftest import ROOT, SAMPLE_CORPUS
 
 ARTICLES = ARTICLES_PER_COMMIT * 5  # five commit groups
 
+pytestmark = pytest.mark.integration  # real processes / the real model
+
 
 def synthetic_corpus(path: Path, count: int, seed: int = 7) -> Path:
     """``count`` distinct short articles as JSONL, each stitched from sample-corpus sentences

@@ -18,7 +18,7 @@ import pytest
 from assistant import Answer, Assistant, Citation, NewsIndex, NewsragError
 from index.records import ArticleInfo, IndexStats
 from ui import build_app, launch
-from ui.app import upload_name
+from ui.app import ANSWER_CONCURRENCY, upload_name
 
 RUTTE = "What did Rutte say about a European army?"
 
@@ -206,6 +206,16 @@ def test_ask_endpoint_returns_answer_dict(stub: StubAssistant) -> None:
     assert stub.asked == [(TRAM.question, 5), (TRAM.question, 2)]
 
 
+def test_answers_run_side_by_side_and_writes_one_at_a_time(stub: StubAssistant) -> None:
+    """Every answering event carries the limit: Gradio keeps a concurrency group's lowest, so
+    one left at the default (1) would serialise all answering once it was first called."""
+    demo = build_app(stub)
+    limits = {f.api_name: (f.concurrency_id, f.concurrency_limit) for f in demo.fns.values()}
+    assert ANSWER_CONCURRENCY > 1
+    assert limits["chat"] == limits["ask"] == ("assistant", ANSWER_CONCURRENCY)
+    assert limits["add_files"] == limits["delete_article"] == ("writes", 1)
+
+
 def test_examples_default_to_newest_titles_or_callers_list(stub: StubAssistant) -> None:
     def examples(demo: gr.Blocks) -> list[str]:
         return [
@@ -268,7 +278,9 @@ def test_ask_api_returns_cited_answer(client: Any) -> None:
         "unsupported",
         "answerer",
         "resolved_question",
+        "choice",
     }
+    assert result["choice"] is None  # no options were given
     assert result["question"] == RUTTE
     assert result["refused"] is False
     assert "[1]" in result["answer"]

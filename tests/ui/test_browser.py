@@ -32,25 +32,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 60_000
-TITLE = (
-    "Harbour <script>window.__pwned = 'title'</script> council "
-    "<img src=x onerror=\\\"window.__pwned='img'\\\">"
-)
-HOSTILE = "\n".join(
-    [
-        "---",
-        f'title: "{TITLE}"',
-        "source: Test Wire",
-        "published: 2026-02-20",
-        "url: \"javascript:window.__pwned='url'\"",
-        "---",
-        "",
-        "The Saltmarsh harbour council voted on Thursday to rebuild the old ferry pier. "
-        "<script>window.__pwned = 'text'</script> Councillor Petra Lund said the new pier would "
-        "open in 2027. <img src=x onerror=\"window.__pwned='onerror'\"> The rebuild will cost "
-        "about 4 million pounds.",
-    ]
-)
+# an article whose title, source, URL and text carry script, event handlers and javascript: links
+HOSTILE = Path(__file__).parent.parent / "fixtures" / "hostile" / "markup.md"
+TITLE = "Harbour <script>window.__pwned = 'title'</script> council"
+# anything the hostile article could have planted in the page
+PLANTED = "[onerror], [onload], [onmouseover], iframe, a[href^='javascript'], img[src*='pwned']"
 UPLOADED = "\n".join(
     [
         "---",
@@ -207,7 +193,7 @@ def test_4_a_date_filter_applies_to_the_next_questions(page: object) -> None:
 
 def test_5_hostile_article_text_stays_inert(page: object, tmp_path: Path) -> None:
     article = tmp_path / "<img src=x onerror=alert(1)>.md"
-    article.write_text(HOSTILE, encoding="utf-8")
+    shutil.copyfile(HOSTILE, article)
     page.get_by_role("tab", name="Your articles").click()  # type: ignore[attr-defined]
     page.locator("#newsrag-upload input[type=file]").set_input_files(str(article))  # type: ignore[attr-defined]
     page.wait_for_timeout(1000)  # type: ignore[attr-defined]
@@ -216,7 +202,7 @@ def test_5_hostile_article_text_stays_inert(page: object, tmp_path: Path) -> Non
         "() => document.querySelector('#newsrag-articles').innerText.includes('__pwned')"
     )
     table = page.locator("#newsrag-articles").inner_text()  # type: ignore[attr-defined]
-    assert "Harbour <script>window.__pwned = 'title'</script> council" in table  # as text
+    assert TITLE in table  # as text
     page.get_by_role("tab", name="Chat").click()  # type: ignore[attr-defined]
     reply = ask(page, "What did Petra Lund say about the Saltmarsh ferry pier?")
     assert "2027" in reply.inner_text()  # type: ignore[attr-defined]
@@ -224,6 +210,9 @@ def test_5_hostile_article_text_stays_inert(page: object, tmp_path: Path) -> Non
     page.locator("#newsrag-passage mark.cited").wait_for()  # type: ignore[attr-defined]
     page.wait_for_timeout(1000)  # type: ignore[attr-defined]
     assert "<script>" in page.locator("#newsrag-passage").inner_text()  # type: ignore[attr-defined]
+    sources = page.locator("#newsrag-sources").inner_text()  # type: ignore[attr-defined]
+    assert TITLE in sources and "<script>window.__pwned = 'text'</script>" in sources
+    assert page.locator(PLANTED).count() == 0  # type: ignore[attr-defined]
     assert page.evaluate("() => window.__pwned === undefined")  # type: ignore[attr-defined]
     assert page.locator("#newsrag-passage script, #newsrag-passage img").count() == 0  # type: ignore[attr-defined]
     assert page.locator("#newsrag-passage a[href^='javascript']").count() == 0  # type: ignore[attr-defined]

@@ -1,0 +1,286 @@
+"""The ONNX encoders: a plain mean-pooling model (the bundled all-MiniLM-L6-v2 is one) exported
+once from its local weights to an ONNX graph that also pools and normalises, kept in a per-user
+cache, and run with onnxruntime. ``onnx`` runs the float32 graph with fused attention and layer
+norms; ``onnx-int8`` quantises its matrix products to int8 (AVX-512 VNNI). Queries then need
+neither torch nor transformers; only a first export (or one after the cache is deleted) does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.errors import EmbeddingModelError
+
+if TYPE_CHECKING:
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+ONNX_ENCODERS = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
+EXPORT_VERSION = 1  # part of the cache key: bump it when the export recipe changes
+# int8 covers the plain matrix products only (not the fused attention's nor the embeddings'),
+# and not the first layer's feed-forward output, whose weights and inputs have the widest
+# ranges: that lifts the mean cosine to float32 vectors from 0.9935 to 0.9964
+FLOAT_MATMUL = "layer.0/output/dense/MatMul"
+
+
+def onnx_cache_dir() -> Path:
+    """``$NEWSRAG_ONNX_CACHE``, else ``$XDG_CACHE_HOME/newsrag/onnx``, else
+    ``~/.cache/newsrag/onnx``."""
+    own = os.environ.get("NEWSRAG_ONNX_CACHE")
+    if own:
+        return Path(own).expanduser().absolute()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser().absolute() / "newsrag" / "onnx"
+
+
+def export_folder(name: str, model_dir: Path, cache: Path) -> Path:
+    """Where the exports of the model in ``model_dir`` live: named for the model, keyed by its
+    files (name, size, modification time), this recipe and the onnxruntime version."""
+    import onnxruntime
+
+    digest = hashlib.sha256(f"{EXPORT_VERSION}|{onnxruntime.__version__}\n".encode())
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(model_dir)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name).strip("-.") or "model"
+    return cache / f"{slug}-{digest.hexdigest()[:16]}"
+
+
+class OnnxEmbedder:
+    """An exported model run by onnxruntime, returning normalised float32 vectors.
+
+    >>> embedder = load_embedder("all-MiniLM-L6-v2", encoder="onnx-int8")
+    >>> embedder.embed_query("European army").shape
+    (384,)
+    """
+
+    def __init__(
+        self,
+        session: onnxruntime.InferenceSession,
+        tokenizer: Tokenizer,
+        name: str,
+        encoder: str,
+        batch_size: int = 64,
+    ) -> None:
+        self.session = session
+        self.tokenizer = tokenizer
+        self.name = name
+        self.encoder = encoder
+        self.batch_size = batch_size
+        self.inputs = [i.name for i in session.get_inputs()]
+        self.dimension = int(session.get_outputs()[0].shape[-1])
+
+    @classmethod
+    def load(
+        cls,
+        name: str,
+        model_dir: Path,
+        max_length: int,
+        encoder: str,
+        batch_size: int = 64,
+        cache: Path | None = None,
+    ) -> OnnxEmbedder:
+        """The ``encoder`` export of the model in ``model_dir``, made first when it is not
+        cached (``cache`` defaults to :func:`onnx_cache_dir`)."""
+        from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidProtobuf
+        from tokenizers import Tokenizer
+
+        folder = export_folder(name, model_dir, cache or onnx_cache_dir())
+        model_file = ensure_export(name, model_dir, folder, encoder)
+        try:
+            session = open_session(model_file)
+        except (Fail, InvalidProtobuf):  # a damaged cache file (disk full, edited): export anew
+            model_file.unlink(missing_ok=True)
+            session = open_session(ensure_export(name, model_dir, folder, encoder))
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        padding = tokenizer.padding or {}
+        tokenizer.enable_truncation(max_length=max_length)
+        tokenizer.enable_padding(  # to the longest text of each batch
+            pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]")
+        )
+        return cls(session, tokenizer, name, encoder, batch_size)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of ``texts``, batched longest first (less padding per batch)."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            part = order[start : start + self.batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in part])
+            columns = {
+                "input_ids": [e.ids for e in encodings],
+                "attention_mask": [e.attention_mask for e in encodings],
+                "token_type_ids": [e.type_ids for e in encodings],
+            }
+            feed = {n: np.asarray(columns[n], dtype=np.int64) for n in self.inputs}
+            out[part] = self.session.run(None, feed)[0]
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+def open_session(model_file: Path) -> onnxruntime.InferenceSession:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # keep onnxruntime's graph notes off the terminal
+    return onnxruntime.InferenceSession(
+        str(model_file), options, providers=["CPUExecutionProvider"]
+    )
+
+
+def ensure_export(name: str, model_dir: Path, folder: Path, encoder: str) -> Path:
+    """The cached graph for ``encoder`` in ``folder``, exported (and quantised) first if it is
+    missing. Every file is written under a temporary name and renamed into place, so processes
+    exporting at the same time never see a half-written file."""
+    target = folder / ONNX_ENCODERS[encoder]
+    if target.is_file():
+        return target
+    fp32 = folder / ONNX_ENCODERS["onnx"]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with _quiet():
+            if not fp32.is_file() or not (folder / "tokenizer.json").is_file():
+                export_model(model_dir, folder)
+            if encoder == "onnx-int8":
+                _atomically(target, lambda tmp: quantize(fp32, tmp))
+    except (ImportError, OSError, RuntimeError, TypeError, ValueError) as exc:
+        raise EmbeddingModelError(
+            f"Cannot export embedding model {name!r} to ONNX for the {encoder} encoder "
+            f"({type(exc).__name__}: {str(exc)[:300]}) — use --encoder bf16 or float32 "
+            "(NEWSRAG_ENCODER) for this model."
+        ) from exc
+    return target
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the exporter's tracing warnings and the quantiser's advice, which it logs to the
+    root logger (a handler held there meanwhile keeps it from configuring root logging)."""
+    root, hold = logging.getLogger(), logging.NullHandler()
+    root.addHandler(hold)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.removeHandler(hold)
+
+
+def export_model(model_dir: Path, folder: Path) -> None:
+    """Write ``tokenizer.json`` and the float32 graph (transformer, mean pooling, L2
+    normalisation) of the model in ``model_dir`` into ``folder``."""
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    model = AutoModel.from_pretrained(
+        str(model_dir), local_files_only=True, attn_implementation="eager"
+    ).eval()
+    backend = tokenizer.backend_tokenizer
+    backend.no_truncation()  # the runtime truncates at the model's max_seq_length
+    backend.enable_padding(pad_id=tokenizer.pad_token_id or 0, pad_token=tokenizer.pad_token)
+    _atomically(folder / "tokenizer.json", lambda tmp: backend.save(str(tmp)))
+    _atomically(folder / ONNX_ENCODERS["onnx"], lambda tmp: _write_graph(model, tokenizer, tmp))
+
+
+def _write_graph(model: Any, tokenizer: Any, path: Path) -> None:
+    """Trace ``model`` with pooling into ``path``, fuse it, and check its vectors against
+    torch's on inputs of other shapes than the traced ones."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            batch = dict(zip(names, inputs, strict=True))
+            tokens = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            vectors = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(vectors, dim=1)
+
+    traced = tokenizer(
+        ["a short text", "a longer text to trace"], padding=True, return_tensors="pt"
+    )
+    names = list(traced.keys())
+    pooled = Pooled().eval()
+    with torch.no_grad():
+        torch.onnx.export(
+            pooled,
+            tuple(traced[n] for n in names),
+            str(path),
+            dynamo=False,  # the TorchScript exporter, which needs no onnxscript
+            input_names=names,
+            output_names=["sentence_embedding"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names}
+            | {"sentence_embedding": {0: "batch"}},
+            opset_version=17,
+        )
+        _fuse(path, model.config)
+        check = tokenizer(
+            ["one", "three short texts", "and a third one, longer than the other two texts"],
+            padding=True,
+            return_tensors="pt",
+        )
+        expected = pooled(*(check[n] for n in names)).numpy()
+    got = open_session(path).run(None, {n: check[n].numpy() for n in names})[0]
+    if float(np.min(np.sum(expected * got, axis=1))) < 0.9999:
+        raise ValueError("the exported graph gives other vectors than the model")
+
+
+def _fuse(path: Path, config: Any) -> None:
+    """Fuse BERT attention, GELU and layer norms into onnxruntime's own operators, in place."""
+    if getattr(config, "model_type", "") != "bert":
+        return
+    from onnxruntime.transformers import optimizer
+
+    fused = optimizer.optimize_model(
+        str(path),
+        model_type="bert",
+        num_heads=int(config.num_attention_heads),
+        hidden_size=int(config.hidden_size),
+        opt_level=1,
+    )
+    fused.save_model_to_file(str(path))
+
+
+def quantize(source: Path, target: Path) -> None:
+    """Write ``source`` with its matrix products quantised to int8: weights per output channel,
+    activations per batch (dynamic)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(source), load_external_data=False)
+    keep = [n.name for n in graph.graph.node if n.name.endswith(FLOAT_MATMUL)]
+    quantize_dynamic(
+        str(source),
+        str(target),
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=keep,
+        op_types_to_quantize=["MatMul"],
+        # fused operators (com.microsoft) have no inferred output types: they are float
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+
+
+def _atomically(target: Path, write: Callable[[Path], Any]) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

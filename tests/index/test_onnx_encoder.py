@@ -1,0 +1,143 @@
+"""The ONNX encoders: vectors agree with float32 torch's, the export is cached per user and made
+again when deleted or damaged, and a model that cannot be exported says which encoder to use."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import NewsIndex, Settings
+from index.embeddings import Embedder, load_embedder, model_location
+from index.errors import EmbeddingModelError
+from index.onnx_encoder import OnnxEmbedder, _atomically, export_folder, onnx_cache_dir
+
+HEADLINES = [
+    "Rutte says Europe needs its own army, not just more spending",
+    "Factory workers share a record lotto jackpot after pooling tickets for nine years",
+    "Heavy rain closes the coastal road; flood warnings stay in place until Friday",
+    "The central bank holds rates at 4.25% and signals one cut before the summer",
+]
+TEXTS = [*HEADLINES, "short", " ".join(HEADLINES * 20)]  # the last is past 256 tokens
+MODEL_DIR = Path(model_location("all-MiniLM-L6-v2"))
+
+
+def test_cache_folder_is_per_user_and_can_be_moved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSRAG_ONNX_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/var/cache/alice")
+    assert onnx_cache_dir() == Path("/var/cache/alice/newsrag/onnx")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert onnx_cache_dir() == Path.home() / ".cache" / "newsrag" / "onnx"
+    monkeypatch.setenv("NEWSRAG_ONNX_CACHE", "/srv/onnx")
+    assert onnx_cache_dir() == Path("/srv/onnx")
+
+
+def test_export_folder_names_the_model_and_follows_its_files(tmp_path: Path) -> None:
+    model = tmp_path / "my model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    first = export_folder(str(model), model, tmp_path / "cache")
+    assert first.parent == tmp_path / "cache" and first.name.startswith("my-model-")
+    assert export_folder(str(model), model, tmp_path / "cache") == first
+    (model / "config.json").write_text('{"hidden_size": 8}')
+    assert export_folder(str(model), model, tmp_path / "cache") != first
+
+
+def test_a_failed_write_leaves_neither_the_file_nor_a_temporary_one(tmp_path: Path) -> None:
+    def half_then_fail(tmp: Path) -> None:
+        tmp.write_text("half a graph")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        _atomically(tmp_path / "model.onnx", half_then_fail)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_plain_mean_pooling_folders_run_as_onnx(tmp_path: Path) -> None:
+    with pytest.raises(EmbeddingModelError) as err:
+        load_embedder(str(tmp_path), encoder="onnx-int8")
+    assert str(err.value) == (
+        "The onnx-int8 encoder runs only a model folder of transformer + mean pooling + "
+        f"normalisation (like the bundled all-MiniLM-L6-v2); '{tmp_path}' is not one — use "
+        "--encoder bf16 or float32 (NEWSRAG_ENCODER) for it."
+    )
+
+
+@pytest.mark.integration
+def test_onnx_vectors_match_float32_torch_ones(
+    real_embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    exact = real_embedder.embed_documents(TEXTS)
+    fp32 = load_embedder(encoder="onnx").embed_documents(TEXTS)
+    int8 = int8_embedder.embed_documents(TEXTS)
+    assert int8.dtype == np.float32 and int8.shape == (6, 384)
+    assert np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-4)
+    assert np.sum(exact * fp32, axis=1).min() >= 0.9999
+    # measured: 0.991 at least on these texts, 0.9925 over 150 chunks of the benchmark corpus
+    assert np.sum(exact * int8, axis=1).min() >= 0.985
+    assert list(np.argmax(int8 @ exact.T, axis=1)) == list(range(6))
+    assert int8_embedder.embed_query(TEXTS[0]) @ exact[0] >= 0.985
+    assert int8_embedder.embed_documents([]).shape == (0, 384)
+
+
+@pytest.mark.integration
+def test_export_is_reused_and_made_again_when_deleted_or_damaged(
+    int8_embedder: Embedder, onnx_cache: Path
+) -> None:
+    folder = export_folder("all-MiniLM-L6-v2", MODEL_DIR, onnx_cache)
+    graph = folder / "model-int8.onnx"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "model-int8.onnx",
+        "model.onnx",
+        "tokenizer.json",
+    ]
+    stamp = graph.stat().st_mtime_ns
+    expected = int8_embedder.embed_documents(HEADLINES)
+    assert load_embedder(encoder="onnx-int8").embed_documents(HEADLINES) == pytest.approx(expected)
+    assert graph.stat().st_mtime_ns == stamp  # reused, not exported again
+
+    graph.unlink()
+    again = load_embedder(encoder="onnx-int8")
+    assert graph.is_file() and np.allclose(again.embed_documents(HEADLINES), expected, atol=1e-6)
+
+    graph.write_bytes(b"not an onnx graph")
+    repaired = load_embedder(encoder="onnx-int8")
+    assert np.allclose(repaired.embed_documents(HEADLINES), expected, atol=1e-6)
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.integration
+def test_a_model_that_cannot_be_exported_names_the_encoders_that_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise torch.onnx.OnnxExporterError("Unsupported operator aten::fancy_attention")
+
+    monkeypatch.setattr(torch.onnx, "export", refuse)
+    with pytest.raises(EmbeddingModelError) as err:
+        OnnxEmbedder.load("all-MiniLM-L6-v2", MODEL_DIR, 256, "onnx-int8", cache=tmp_path)
+    assert str(err.value) == (
+        "Cannot export embedding model 'all-MiniLM-L6-v2' to ONNX for the onnx-int8 encoder "
+        "(OnnxExporterError: Unsupported operator aten::fancy_attention) — use --encoder bf16 "
+        "or float32 (NEWSRAG_ENCODER) for this model."
+    )
+    folder = export_folder("all-MiniLM-L6-v2", MODEL_DIR, tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == ["tokenizer.json"]  # no half graph
+
+
+@pytest.mark.integration
+def test_an_index_records_the_onnx_encoder_and_queries_with_it(
+    tmp_path: Path, int8_embedder: Embedder
+) -> None:
+    from tests.conftest import SAMPLE_CORPUS
+
+    settings = Settings(index_dir=tmp_path / "idx", encoder="onnx-int8")
+    NewsIndex.open(settings=settings, create=True).ingest([SAMPLE_CORPUS])
+    reader = NewsIndex.open(settings=settings.replace(encoder="float32"))
+    assert reader.stats().encoder == "onnx-int8"
+    hits = reader.search("What did Rutte say about a European army?", k=3, as_of=None)
+    assert reader.embedder.encoder == "onnx-int8"
+    assert "Rutte" in hits[0].chunk.text
+    assert os.environ["NEWSRAG_ONNX_CACHE"]  # the session's cache, not the user's
