@@ -13,6 +13,7 @@ import numpy as np
 from assistant.choices import ChoiceWeights, named_options, rank_options, read_options
 from assistant.citecheck import MARKER
 from assistant.questions import (
+    TIME_UNITS,
     WORD,
     answer_kind,
     asks_for_name,
@@ -112,9 +113,16 @@ class ExtractiveAnswerer:
         focus = focus_noun(question)
         if focus and not any(holds_focus(s.text, focus) for s in about):
             return refusal(question, hits)  # "the winning numbers": no passage names any
+        dating = [i for i, s in enumerate(sentences) if _dates(s, question, entities)]
+        if answer_kind(question) == "date" and not any(sentences[i] in about for i in dating):
+            return refusal(question, hits)  # a date, but of something else than what was asked
         vectors = self.embedder.embed_documents([s.text for s in sentences])
         scores = self._scores(question, sentences, vectors, entities)
-        chosen = self._select(sentences, vectors, scores)
+        lead = None
+        if answer_kind(question) == "date":  # "When ...?" leads with its best dated sentence
+            lead = max(dating, key=lambda i: scores[i])
+            lead = lead if np.isfinite(scores[lead]) else None
+        chosen = self._select(sentences, vectors, scores, lead=lead)
         lead = chosen[0] if answer_kind(question) and chosen else None
         return _compose(question, chosen, hits, lead)
 
@@ -297,6 +305,29 @@ def _holds(sentence: Sentence, fact: str, entities: set[str]) -> bool:
         return False
     context = fold(f"{sentence.hit.chunk.title}\n{sentence.text}")
     return all(mentions(context, e) for e in entities)
+
+
+def _dates(sentence: Sentence, question: str, entities: set[str]) -> bool:
+    """Whether ``sentence`` gives a date for what a "when" question asks about: it holds a date
+    and one of the question's words besides the names ("When will the Crosstown Line be
+    extended to the airport?" is not answered by the day the line opened)."""
+    if not holds_kind(sentence.text, "date", question):
+        return False
+    terms = {
+        t
+        for t in content_words(question) - TIME_UNITS  # "each year" says nothing of the topic
+        if len(t) > 2 and not any(mentions(t, e) for e in entities)
+    }
+    words = content_words(f"{sentence.before} {sentence.text}")
+    return not terms or any(_akin(t, w) for t in terms for w in words)
+
+
+def _akin(a: str, b: str) -> bool:
+    """Whether two words look like forms of one ("open"/"opened", "extend"/"extension")."""
+    short, long = sorted((a, b), key=len)
+    if len(short) < 4:
+        return short == long
+    return long.startswith(short) or (len(short) >= 6 and short[:5] == long[:5])
 
 
 def _share_named(hit: Hit, entities: set[str]) -> float:

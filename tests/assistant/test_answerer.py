@@ -86,6 +86,25 @@ def test_refuses_when_a_named_entity_is_in_no_passage() -> None:
     assert answer.refused and answer.citations == ()
 
 
+TRAM = (
+    "Northgate's new tram line opened to passengers on Monday. The Crosstown Line has 19 stops "
+    "and links the suburbs with the main railway station."
+)
+
+
+def test_a_when_question_leads_with_the_date_of_what_it_asks_about() -> None:
+    answer = answerer().answer("When did the Crosstown Line open?", [hit(TRAM, "tram", 0.7, 1)])
+    assert not answer.refused
+    assert without_leads(answer.answer).startswith("Northgate's new tram line opened")
+
+
+def test_a_when_question_is_refused_when_no_date_is_of_what_it_asks_about() -> None:
+    # the passage dates the opening, not an extension to the airport
+    question = "When will the Crosstown Line be extended to the airport?"
+    answer = answerer().answer(question, [hit(TRAM, "tram", 0.7, 1)])
+    assert answer.refused and answer.related and answer.related[0].article_id == "tram"
+
+
 def test_refuses_without_hits() -> None:
     assert answerer().answer("Anything?", []).refused
 
