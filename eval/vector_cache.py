@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embeddings import Embedder
+from index.onnx_encoder import EXPORT_VERSION, ONNX_ENCODERS
 
 
 def text_key(model: str, text: str) -> bytes:
@@ -19,7 +20,10 @@ def text_key(model: str, text: str) -> bytes:
 
 def vector_model_key(model: str, encoder: str) -> str:
     """The model part of a cache key: ``model@encoder``, or the bare model for float32 (the
-    key vectors had before encoders existed), so bf16 vectors never stand in for float32."""
+    key vectors had before encoders existed), so bf16 vectors never stand in for float32; an
+    ONNX encoder's key carries its export recipe's version after the first."""
+    if encoder in ONNX_ENCODERS and EXPORT_VERSION > 1:  # another recipe, other vectors
+        return f"{model}@{encoder}/{EXPORT_VERSION}"
     return model if encoder == "float32" else f"{model}@{encoder}"
 
 

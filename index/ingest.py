@@ -4,7 +4,8 @@ vectors -> store."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from index.records import Article, Chunk, IngestReport, Problem
 from index.store import ChromaStore
 
 ARTICLES_PER_COMMIT = 64  # a crash loses at most this many articles' work
+CHUNKS_PER_COMMIT = 256  # and a group is closed at this many chunks, so writes overlap embedding
 
 Progress = Callable[[int], None]
 
@@ -106,22 +108,51 @@ def _write(
     generation: int,
     progress: Callable[[int], Progress] | None,
 ) -> int:
-    """Embed and commit ``chunked`` in groups; the number of chunks written."""
+    """Embed and commit ``chunked`` in groups; the number of chunks written.
+
+    A group is written to the store by a writer thread while the next one is embedded, so the
+    store's time hides behind the model's; one group at a time is written, in order, and a
+    write's error is raised here before the next group is handed over. Progress counts chunks
+    as they are embedded."""
     advance = progress(sum(len(c) for _, c in chunked)) if progress else None
     written = 0
-    for start in range(0, len(chunked), ARTICLES_PER_COMMIT):
-        group = chunked[start : start + ARTICLES_PER_COMMIT]
-        texts = [chunker.indexed_text(c) for _, chunks in group for c in chunks]
-        vectors = _embed_sorted(embedder, texts)
-        items, offset = [], 0
-        for article, chunks in group:
-            items.append((article, chunks, vectors[offset : offset + len(chunks)]))
-            offset += len(chunks)
+
+    def commit(items: list[tuple[Article, Sequence[Chunk], np.ndarray]], count: int) -> int:
         store.write_articles(items, generation)
-        written += offset
-        if advance:
-            advance(offset)
+        return count
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsrag-write") as writer:
+        pending: Future[int] | None = None
+        for group in _groups(chunked):
+            texts = [chunker.indexed_text(c) for _, chunks in group for c in chunks]
+            vectors = _embed_sorted(embedder, texts)
+            items, offset = [], 0
+            for article, chunks in group:
+                items.append((article, chunks, vectors[offset : offset + len(chunks)]))
+                offset += len(chunks)
+            if advance:
+                advance(offset)
+            if pending is not None:
+                written += pending.result()
+            pending = writer.submit(commit, items, offset)
+        if pending is not None:
+            written += pending.result()
     return written
+
+
+def _groups(
+    chunked: Sequence[tuple[Article, Sequence[Chunk]]],
+) -> Iterator[Sequence[tuple[Article, Sequence[Chunk]]]]:
+    """Commit groups: up to ARTICLES_PER_COMMIT articles, closed once they hold
+    CHUNKS_PER_COMMIT chunks."""
+    start = chunks = 0
+    for end, (_, article_chunks) in enumerate(chunked, start=1):
+        chunks += len(article_chunks)
+        if end - start == ARTICLES_PER_COMMIT or chunks >= CHUNKS_PER_COMMIT:
+            yield chunked[start:end]
+            start, chunks = end, 0
+    if start < len(chunked):
+        yield chunked[start:]
 
 
 def _embed_sorted(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:

@@ -266,8 +266,8 @@ def quantize(source: Path, target: Path) -> None:
     graph = onnx.load(str(source), load_external_data=False)
     keep = [n.name for n in graph.graph.node if n.name.endswith(FLOAT_MATMUL)]
     quantize_dynamic(
-        str(source),
-        str(target),
+        graph,  # not the path: the quantiser would write "<source>-inferred.onnx" beside it,
+        str(target),  # a name that processes exporting at the same time would share
         per_channel=True,
         weight_type=QuantType.QInt8,
         nodes_to_exclude=keep,

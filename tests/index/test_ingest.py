@@ -1,0 +1,91 @@
+"""The ingest pipeline: commit groups, writes overlapping the next group's embedding, and a
+failed write stopping the ingest with what came before it kept (fake embedder, real Chroma)."""
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+import index.ingest
+from index import Article, NewsIndex
+from index.errors import DiskFullError
+from index.ingest import _groups
+from tests.conftest import make_article
+
+
+def articles(count: int) -> list[Article]:
+    return [
+        make_article(f"a{n:03d}", f"Dispatch {n}", f"Report {n} on the harbour works. " * 3)
+        for n in range(count)
+    ]
+
+
+def test_groups_close_at_the_article_or_the_chunk_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index.ingest, "ARTICLES_PER_COMMIT", 4)
+    monkeypatch.setattr(index.ingest, "CHUNKS_PER_COMMIT", 10)
+    small = [(n, [0]) for n in range(9)]  # one chunk each: the article limit closes groups
+    assert [len(g) for g in _groups(small)] == [4, 4, 1]
+    big = [(n, [0] * 4) for n in range(5)]  # four chunks each: closed at 12 chunks
+    assert [len(g) for g in _groups(big)] == [3, 2]
+    assert list(_groups([])) == []
+
+
+def test_a_group_is_written_while_the_next_one_is_embedded(
+    fake_index: NewsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index.ingest, "ARTICLES_PER_COMMIT", 2)
+    store, embedder = fake_index.store, fake_index.embedder
+    assert embedder is not None
+    second_group_embedding = threading.Event()
+    events: list[str] = []
+    embed, write = embedder.embed_documents, store.write_articles
+
+    def embedding(texts: Sequence[str]) -> np.ndarray:
+        events.append(f"embed {len(events)}")
+        if len([e for e in events if e.startswith("embed")]) == 2:
+            second_group_embedding.set()
+        return embed(texts)
+
+    def writing(items: Sequence[Any], generation: int) -> None:
+        # the first write waits until the second group is being embedded: without the
+        # overlap it would wait in vain
+        overlapped = second_group_embedding.wait(timeout=10)
+        events.append(f"write {[a.id for a, _, _ in items]} {overlapped}")
+        assert threading.current_thread().name.startswith("newsrag-write")
+        write(items, generation)
+
+    monkeypatch.setattr(embedder, "embed_documents", embedding)
+    monkeypatch.setattr(store, "write_articles", writing)
+    report = fake_index.ingest_articles(articles(5))
+    writes = [e for e in events if e.startswith("write")]
+    assert writes == [
+        "write ['a000', 'a001'] True",
+        "write ['a002', 'a003'] True",
+        "write ['a004'] True",
+    ]
+    assert len(report.added) == 5 and store.counts()[0] == 5
+
+
+def test_a_failed_write_stops_the_ingest_and_keeps_the_groups_before_it(
+    fake_index: NewsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index.ingest, "ARTICLES_PER_COMMIT", 2)
+    store = fake_index.store
+    write, written = store.write_articles, []
+
+    def full_on_the_second(items: Sequence[Any], generation: int) -> None:
+        if written:
+            raise DiskFullError("The disk holding the index is full")
+        write(items, generation)
+        written.append([a.id for a, _, _ in items])
+
+    monkeypatch.setattr(store, "write_articles", full_on_the_second)
+    with pytest.raises(DiskFullError, match="is full"):
+        fake_index.ingest_articles(articles(7))
+    assert written == [["a000", "a001"]]  # nothing after the failed group was sent
+    monkeypatch.setattr(store, "write_articles", write)
+    assert {a.id for a in store.list_articles()} == {"a000", "a001"}
+    report = fake_index.ingest_articles(articles(7))  # the rerun writes the rest
+    assert len(report.added) == 5 and len(report.unchanged) == 2 and store.counts()[0] == 7
