@@ -118,11 +118,11 @@ class ExtractiveAnswerer:
             return refusal(question, hits)  # a date, but of something else than what was asked
         vectors = self.embedder.embed_documents([s.text for s in sentences])
         scores = self._scores(question, sentences, vectors, entities)
-        lead = None
+        first: int | None = None
         if answer_kind(question) == "date":  # "When ...?" leads with its best dated sentence
-            lead = max(dating, key=lambda i: scores[i])
-            lead = lead if np.isfinite(scores[lead]) else None
-        chosen = self._select(sentences, vectors, scores, lead=lead)
+            first = max(dating, key=lambda i: float(scores[i]))
+            first = first if np.isfinite(scores[first]) else None
+        chosen = self._select(sentences, vectors, scores, lead=first)
         lead = chosen[0] if answer_kind(question) and chosen else None
         return _compose(question, chosen, hits, lead)
 

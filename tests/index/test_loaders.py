@@ -41,6 +41,50 @@ def test_plain_text_first_line_is_title_and_id_is_stable(tmp_path: Path) -> None
     assert a.id.startswith("museum-reopens-") and a.id == _only_article(f).id
 
 
+def test_plain_text_copied_from_a_web_page_keeps_headline_byline_and_date(
+    tmp_path: Path,
+) -> None:
+    f = tmp_path / "copied.txt"
+    f.write_text(
+        "Business, Energy\n\n"  # a section label above the headline
+        "Harbour wind farm sends first power to the grid\n\n"
+        "'Every milestone out here is earned,' the project director says\n\n"
+        "Karin Lindqvist  | 27.10.2025 - Update : 28.10.2025\n"
+        "Harbour wind farm sends first power to the grid\n\n"
+        "SALTVIK\n\nThe wind farm delivered its first electricity on Sunday.\n"
+    )
+    a = _only_article(f)
+    assert a.title == "Harbour wind farm sends first power to the grid"
+    assert (a.author, a.published) == ("Karin Lindqvist", "2025-10-27")
+    assert "Business, Energy" not in a.text and "Lindqvist" not in a.text
+    assert "Harbour wind farm" not in a.text  # the repeated headline is dropped too
+    assert a.text.startswith("'Every milestone") and a.text.endswith("on Sunday.")
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Floods recede\n\nThe river fell overnight after days of rain.\n", "Floods recede"),
+        ("Floods recede\nTessel Valley\n\nThe river fell overnight.\n", "Floods recede"),
+    ],
+)
+def test_a_short_headline_over_a_paragraph_is_still_the_headline(
+    tmp_path: Path, text: str, title: str
+) -> None:
+    f = tmp_path / "floods.txt"
+    f.write_text(text)
+    assert _only_article(f).title == title
+
+
+def test_a_plain_article_takes_its_date_from_a_dated_file_name(tmp_path: Path) -> None:
+    dated = tmp_path / "2025-04-14-museum-reopens.md"
+    dated.write_text("Museum reopens\n\nThe museum opened its doors.\n")
+    assert _only_article(dated).published == "2025-04-14"
+    undated = tmp_path / "20250414-museum.md"
+    undated.write_text("Museum reopens\n\nThe museum opened its doors.\n")
+    assert _only_article(undated).published is None
+
+
 def test_html_main_text_and_metadata(tmp_path: Path) -> None:
     f = tmp_path / "p.html"
     f.write_text(
@@ -160,6 +204,9 @@ def test_seed_files_load() -> None:
     assert by_suffix[".json"].id == "aa-2026-01-14-rutte-nato"
     assert by_suffix[".json"].published == "2026-01-14"
     assert "command structures" in by_suffix[".txt"].text
+    txt = by_suffix[".txt"]  # a web page copied as text: section label, headline, byline
+    assert txt.title == by_suffix[".json"].title and txt.published == "2026-01-14"
+    assert txt.author and not txt.text.startswith("Americas")
 
 
 REALTIMEQA = SEED_DIR.parent / "realtimeqa-2026" / "articles.jsonl"
