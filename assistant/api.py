@@ -114,7 +114,8 @@ class Assistant:
         an LLM streams its tokens, and the final Answer has its citations checked."""
         options = check_choices(choices)
         resolved = self.resolve(question, history)
-        hits = self.retrieval.invoke(self._inputs(resolved, k, mode, filters, as_of))
+        inputs = self._inputs(resolved, k, mode, filters, as_of)
+        hits = self.retrieval.invoke({**inputs, "choices": options})
         for part in stream_with(self.answerer, resolved, hits, options):
             yield _asked(part, question, resolved) if isinstance(part, Answer) else part
 

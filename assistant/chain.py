@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from assistant.answerer import statements_of
+from assistant.choices import named_options, read_options
 from assistant.questions import fold, mentions, speech_subject
 from assistant.records import Answer
 from index.newsindex import NewsIndex
 from index.records import Hit
 
 SPEAKER_POOL = 3  # "What did X say ...": look this many times deeper for passages where X speaks
+OPTION_DEPTH = 5  # how deep each option's own search looks for a passage naming it
 
 
 class Answerer(Protocol):
@@ -90,21 +92,54 @@ def answer_passages(question: str, hits: Sequence[Hit], k: int) -> list[Hit]:
     return prefer_speaker(hits, speaker, k) if speaker else list(hits[:k])
 
 
+def option_passages(
+    question: str,
+    hits: Sequence[Hit],
+    choices: Sequence[str],
+    search: Callable[[str], Sequence[Hit]],
+) -> list[Hit]:
+    """``hits``, and when none of them names any of ``choices``, each option's best passage
+    that names it, from ``search`` for the question together with that option: the passages
+    found for the question alone may hold the story without the name asked for."""
+    options = read_options(question, choices)
+    if any(named_options(h.chunk.text, options) for h in hits):
+        return list(hits)
+    seen = {h.chunk.id for h in hits}
+    extra = []
+    for option in options:
+        for hit in search(f"{question} {option.text}"):
+            if hit.chunk.id not in seen and named_options(hit.chunk.text, [option]):
+                extra.append(hit)
+                seen.add(hit.chunk.id)
+                break
+    return [replace(h, rank=n) for n, h in enumerate([*hits, *extra], start=1)]
+
+
 def build_retrieval(index: NewsIndex, default_k: int = 5) -> Runnable[dict[str, Any], list[Hit]]:
-    """``{"question": str, "k": int?, "mode": str?, "filters": SearchFilters?, "as_of": str?}``
-    in, the passages to answer from out (see NewsIndex.search for the keys). A question about
-    what someone said looks deeper and puts the passages where that person speaks first."""
+    """``{"question": str, "k": int?, "mode": str?, "filters": SearchFilters?, "as_of": str?,
+    "choices": [str]?}`` in, the passages to answer from out (see NewsIndex.search for the
+    keys). A question about what someone said looks deeper and puts the passages where that
+    person speaks first; a multiple-choice question whose passages name no option gets each
+    option's best passage too (:func:`option_passages`)."""
 
     def retrieve(inputs: dict[str, Any]) -> list[Hit]:
         k = inputs.get("k") or default_k
-        hits = index.search(
-            inputs["question"],
-            search_depth(inputs["question"], k),
-            mode=inputs.get("mode"),
-            filters=inputs.get("filters"),
-            as_of=inputs.get("as_of", "today"),
-        )
-        return answer_passages(inputs["question"], hits, k)
+
+        def search(query: str, depth: int) -> list[Hit]:
+            return index.search(
+                query,
+                depth,
+                mode=inputs.get("mode"),
+                filters=inputs.get("filters"),
+                as_of=inputs.get("as_of", "today"),
+            )
+
+        question = inputs["question"]
+        hits = answer_passages(question, search(question, search_depth(question, k)), k)
+        if inputs.get("choices"):
+            depth = max(k, OPTION_DEPTH)
+            hits = option_passages(question, hits, inputs["choices"], lambda q: search(q, depth))
+        return hits
 
     return RunnableLambda(retrieve).with_config(run_name="retrieve")
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from assistant.chain import answer_passages, search_depth
+from assistant.chain import OPTION_DEPTH, answer_passages, option_passages, search_depth
 from assistant.records import Answer
 from eval.metrics import (
     RANK_DEPTH,
@@ -129,6 +129,13 @@ def score_question(
     hits = assistant.retrieve(item.question, depth, mode=mode, as_of=item.question_date or "today")
     passages = answer_passages(item.question, hits, k)  # the ones `newsrag ask` answers from
     if choices and item.choices:
+        as_of = item.question_date or "today"
+        passages = option_passages(
+            item.question,
+            passages,
+            item.choices,
+            lambda query: assistant.retrieve(query, max(k, OPTION_DEPTH), mode=mode, as_of=as_of),
+        )
         answer = assistant.answer_from(item.question, passages, item.choices)
     else:
         answer = assistant.answer_from(item.question, passages)

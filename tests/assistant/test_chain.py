@@ -9,9 +9,9 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
 from assistant import Answer, Assistant, NewsIndex, NewsRetriever
-from assistant.chain import answer_with, stream_with
+from assistant.chain import answer_with, option_passages, stream_with
 from eval.qa import load_qa
-from index.records import Article, Hit
+from index.records import Article, Chunk, Hit
 from index.retrieval import SearchFilters
 from tests.conftest import RUTTE_QUESTION, SAMPLE_QA
 
@@ -203,3 +203,45 @@ def test_every_sample_question_with_choices_gets_its_gold_choice(sample_index: N
         for item in items
     }
     assert picks == {item.id: item.correct_choice for item in items}
+
+
+def passage(key: str, text: str, rank: int = 1) -> Hit:
+    chunk = Chunk(f"{key}:0", key, 0, 0, len(text), text, f"Title {key}", "Wire", "2026-01-14")
+    return Hit(chunk, 0.5, rank)
+
+
+def test_option_passages_are_added_only_when_no_passage_names_an_option() -> None:
+    question = "Which city hosted the summit?"
+    story = passage("story", "Leaders met for a two-day summit on trade and security.")
+    searched: list[str] = []
+    found = {
+        "Oslo": [passage("oslo", "The summit opened in Oslo on Monday.")],
+        "Bergen": [passage("story", story.chunk.text), passage("fjord", "Bergen has rain.")],
+    }
+
+    def search(query: str) -> list[Hit]:
+        searched.append(query)
+        return next((hits for name, hits in found.items() if query.endswith(name)), [])
+
+    hits = option_passages(question, [story], ["Oslo", "Bergen", "Tromsø"], search)
+    assert searched == [f"{question} {c}" for c in ("Oslo", "Bergen", "Tromsø")]
+    # each option's best passage naming it, once; the question's own passage stays first
+    assert [h.chunk.article_id for h in hits] == ["story", "oslo", "fjord"]
+    assert [h.rank for h in hits] == [1, 2, 3]
+    searched.clear()
+    named = [passage("oslo", "The summit opened in Oslo on Monday.")]
+    assert option_passages(question, named, ["Oslo", "Bergen"], search) == named
+    assert searched == []  # a passage already names an option: no extra search
+
+
+def test_a_choice_the_first_passages_miss_is_found_and_cited(sample_index: NewsIndex) -> None:
+    # asked with k=1, the one passage found reports the discovery but names no scientist; the
+    # option searches find the passage that names the lead author
+    assistant = Assistant(sample_index)
+    question = "Which scientist led the team that detected water vapour on Ardent-41b?"
+    choices = ["Zoë Brandt", "Rafael Mendes", "Maja Eriksen", "Annika Stromberg"]
+    first = assistant.retrieve(question, 1, as_of="2025-12-30")
+    assert not any(c in first[0].chunk.text for c in choices)
+    answer = assistant.ask(question, 1, as_of="2025-12-30", choices=choices)
+    assert answer.choice == "Zoë Brandt" and answer.notices == ()
+    assert "Brandt" in answer.citations[0].passage
