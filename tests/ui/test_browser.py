@@ -182,7 +182,12 @@ def test_3_upload_a_file_and_ask_about_it(page: object, tmp_path: Path) -> None:
 
 def test_4_a_date_filter_applies_to_the_next_questions(page: object) -> None:
     page.locator("#newsrag-filters").get_by_text("Filters").first.click()  # type: ignore[attr-defined]
-    page.locator("#newsrag-until textarea, #newsrag-until input").first.fill("2025-12-31")  # type: ignore[attr-defined]
+    until = page.locator("#newsrag-until textarea, #newsrag-until input").first  # type: ignore[attr-defined]
+    until.fill("2025-12-31")
+    # leave the box as a person would (the value reaches Gradio's state on its events; a
+    # question sent within the same instant on a loaded machine was once asked without it)
+    until.press("Tab")
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
     reply = ask(page, RUTTE_QUESTION)
     text = reply.inner_text()  # type: ignore[attr-defined]
     assert "Filters:" in text and "2025-12-31" in text
