@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+import eval.vector_cache
 from eval.vector_cache import CachingEmbedder, VectorCache, text_key, vector_model_key
 from index.embeddings import FakeEmbedder
 
@@ -41,3 +43,12 @@ def test_vectors_are_cached_per_encoder(tmp_path: Path) -> None:
     bf16.embed_documents(["rates held"])
     assert bf16.embedded == 1 and len(cache) == 2  # float32's vector was not reused
     assert vector_model_key("m", "float32") == "m" and vector_model_key("m", "bf16") == "m@bf16"
+
+
+def test_an_onnx_export_recipe_after_the_first_gets_keys_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert vector_model_key("m", "onnx-int8") == "m@onnx-int8"  # the first recipe's keys
+    monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 2)
+    assert vector_model_key("m", "onnx-int8") == "m@onnx-int8/2"
+    assert vector_model_key("m", "bf16") == "m@bf16"  # torch encoders have no export recipe
