@@ -168,7 +168,7 @@ def main() -> None:
     "--batch-size",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Texts per embedding batch [env NEWSRAG_BATCH_SIZE; default 64].",
+    help="Texts per embedding batch of the torch encoders [env NEWSRAG_BATCH_SIZE; default 64].",
 )
 @click.option(
     "--encoder",

@@ -160,7 +160,7 @@ def load_embedder(
     location = model_location(name)
     stay_offline()
     if encoder in ONNX_ENCODERS:
-        return _load_onnx(name, Path(location), batch_size, encoder)
+        return _load_onnx(name, Path(location), encoder)
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -175,7 +175,7 @@ def load_embedder(
     return SentenceTransformerEmbedder(model, name, batch_size, encoder)
 
 
-def _load_onnx(name: str, location: Path, batch_size: int, encoder: str) -> Embedder:
+def _load_onnx(name: str, location: Path, encoder: str) -> Embedder:
     from index.mean_pooling import plain_max_length
     from index.onnx_encoder import OnnxEmbedder
 
@@ -186,7 +186,7 @@ def _load_onnx(name: str, location: Path, batch_size: int, encoder: str) -> Embe
             f"normalisation (like the bundled {DEFAULT_EMBEDDING_MODEL}); {name!r} is not one — "
             "use --encoder bf16 or float32 (NEWSRAG_ENCODER) for it."
         )
-    return OnnxEmbedder.load(name, location, max_length, encoder, batch_size)
+    return OnnxEmbedder.load(name, location, max_length, encoder)
 
 
 def _load_model(location: str) -> SentenceTransformer | MeanPoolingModel:

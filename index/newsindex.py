@@ -20,6 +20,7 @@ from index.ingest import Progress, ingest
 from index.keyword import KeywordSync
 from index.loaders import Loaded, load_paths
 from index.lock import write_lock
+from index.onnx_encoder import recipe_version
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Mode, Ranking, Reranker, Retriever, SearchFilters
@@ -148,6 +149,7 @@ class NewsIndex:
                 settings.chunk_overlap,
                 settings.chunk_header,
                 embedder.encoder,
+                recipe_version(embedder.encoder),
             )
         elif stored is not None:
             build = stored
@@ -276,4 +278,5 @@ class NewsIndex:
             newest=dates[-1] if dates else None,
             chunk_header=build.chunk_header,
             encoder=build.encoder,
+            encoder_version=build.encoder_version,
         )

@@ -177,3 +177,4 @@ class IndexStats:
     newest: str | None = None
     chunk_header: bool = False
     encoder: str = "float32"  # how the model ran when the index was built
+    encoder_version: int = 0  # the ONNX encoder's export recipe (0 for the torch encoders)

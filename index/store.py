@@ -25,6 +25,7 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
+from filelock import FileLock
 
 from index.attribution import dump_statements, load_statements
 from index.config import ChromaServer
@@ -39,6 +40,7 @@ from index.errors import (
 )
 from index.lock import disk_full_error, read_only_error, storage_error
 from index.metadata import date_as_int
+from index.onnx_encoder import ONNX_ENCODERS, recipe_version
 from index.records import Article, ArticleInfo, Chunk
 
 SCHEMA_VERSION = 1
@@ -46,6 +48,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 R = TypeVar("R")
 WRITE_BATCH = 500  # Chroma recommends hundreds of records per write
+OPEN_LOCK_NAME = "newsrag-open.lock"  # held while a writer starts embedded Chroma
 
 
 def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> ClientAPI:
@@ -63,9 +66,22 @@ def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> Clien
     except OSError as exc:
         raise storage_error(exc, location, index_dir) from exc
     with storage_errors(location):
-        return chromadb.PersistentClient(
-            path=location, settings=ChromaSettings(anonymized_telemetry=False)
-        )
+        if not create:
+            return _embedded_client(location)
+        # two processes creating one new index at once would both create Chroma's tables
+        # ("table collections already exists"): they start Chroma one at a time
+        try:
+            creating = FileLock(str(index_dir / OPEN_LOCK_NAME))
+            with creating:
+                return _embedded_client(location)
+        except OSError as exc:
+            raise storage_error(exc, location, index_dir) from exc
+
+
+def _embedded_client(location: str) -> ClientAPI:
+    return chromadb.PersistentClient(
+        path=location, settings=ChromaSettings(anonymized_telemetry=False)
+    )
 
 
 def forget_embedded(index_dir: Path) -> None:
@@ -260,6 +276,9 @@ class BuildInfo:
     chunk_overlap: int
     chunk_header: bool = False  # title and date embedded and keyword-indexed with each passage
     encoder: str = "float32"  # how the model ran (index/config.ENCODERS); older indexes: float32
+    # the ONNX export recipe of the encoder (index/onnx_encoder.EXPORT_VERSION), 0 for torch;
+    # ONNX indexes from before it was recorded were built by recipe 1
+    encoder_version: int = 0
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -270,17 +289,20 @@ class BuildInfo:
             "chunk_overlap": self.chunk_overlap,
             "chunk_header": self.chunk_header,
             "encoder": self.encoder,
+            "encoder_version": self.encoder_version,
         }
 
     @classmethod
     def from_metadata(cls, meta: Mapping[str, Any]) -> BuildInfo:
+        encoder = str(meta.get("encoder", "float32"))
         return cls(
             str(meta["embedding_model"]),
             int(meta["embedding_dimension"]),
             int(meta["chunk_size"]),
             int(meta["chunk_overlap"]),
             bool(meta.get("chunk_header", False)),
-            str(meta.get("encoder", "float32")),
+            encoder,
+            int(meta.get("encoder_version", 1 if encoder in ONNX_ENCODERS else 0)),
         )
 
 
@@ -619,7 +641,15 @@ def encoder_warning(stored: BuildInfo, encoder: str, location: str, *, given: bo
     only builds new indexes); only an embedder passed in (``given``) overrides it.
     """
     if stored.encoder == encoder:
-        return None
+        if stored.encoder_version == recipe_version(encoder):
+            return None
+        return (
+            f"The index at {location} was built by an earlier {encoder} recipe "
+            f"({stored.encoder_version}); new passages and questions are embedded by recipe "
+            f"{recipe_version(encoder)}, whose vectors differ slightly (cosine about 0.995). To "
+            f"re-embed everything with it: newsrag ingest PATH {location_option(location)} "
+            "--rebuild"
+        )
     if given:
         return (
             f"The index at {location} was built with the {stored.encoder} encoder; embedding "

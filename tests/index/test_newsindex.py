@@ -7,7 +7,8 @@ import pytest
 
 from index import Article, NewsIndex, Settings
 from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
-from index.store import BuildInfo, open_client
+from index.onnx_encoder import EXPORT_VERSION
+from index.store import BuildInfo, encoder_warning, open_client
 from tests.conftest import SAMPLE_CORPUS
 
 
@@ -125,6 +126,23 @@ def test_build_info_round_trips_the_encoder_and_old_indexes_read_float32() -> No
     assert meta["encoder"] == "bf16" and BuildInfo.from_metadata(meta) == build
     del meta["encoder"]  # an index built before encoders were recorded
     assert BuildInfo.from_metadata(meta).encoder == "float32"
+    assert BuildInfo.from_metadata(meta).encoder_version == 0
+
+
+def test_an_onnx_index_from_an_earlier_recipe_reads_as_recipe_1_and_warns_on_ingest() -> None:
+    current = BuildInfo("all-MiniLM-L6-v2", 384, 160, 30, False, "onnx-int8", EXPORT_VERSION)
+    assert BuildInfo.from_metadata(current.as_metadata()) == current
+    meta = current.as_metadata()
+    del meta["encoder_version"]  # built before the recipe was recorded
+    old = BuildInfo.from_metadata(meta)
+    assert old.encoder_version == 1
+    assert encoder_warning(current, "onnx-int8", "/idx", given=False) is None
+    assert encoder_warning(old, "onnx-int8", "/idx", given=False) == (
+        "The index at /idx was built by an earlier onnx-int8 recipe (1); new passages and "
+        f"questions are embedded by recipe {EXPORT_VERSION}, whose vectors differ slightly "
+        "(cosine about 0.995). To re-embed everything with it: newsrag ingest PATH --index "
+        "/idx --rebuild"
+    )
 
 
 def test_index_keeps_its_encoder_and_another_setting_only_warns_on_ingest(

@@ -10,7 +10,14 @@ import pytest
 from index import NewsIndex, Settings
 from index.embeddings import Embedder, load_embedder, model_location
 from index.errors import EmbeddingModelError
-from index.onnx_encoder import OnnxEmbedder, _atomically, export_folder, onnx_cache_dir
+from index.onnx_encoder import (
+    EXPORT_VERSION,
+    OnnxEmbedder,
+    _atomically,
+    export_folder,
+    onnx_cache_dir,
+    recipe_version,
+)
 
 HEADLINES = [
     "Rutte says Europe needs its own army, not just more spending",
@@ -81,6 +88,33 @@ def test_onnx_vectors_match_float32_torch_ones(
 
 
 @pytest.mark.integration
+def test_a_text_gets_the_same_vector_whatever_it_is_embedded_with(
+    int8_embedder: Embedder,
+) -> None:
+    # each text runs alone: no padding, and no batch for int8's activation scales to span
+    together = int8_embedder.embed_documents(TEXTS)
+    for i, text in enumerate(TEXTS):
+        assert np.array_equal(int8_embedder.embed_documents([text])[0], together[i])
+    assert np.array_equal(int8_embedder.embed_query(TEXTS[0]), together[0])
+    reordered = int8_embedder.embed_documents(TEXTS[::-1])
+    assert np.array_equal(reordered[::-1], together)
+
+
+@pytest.mark.integration
+def test_int8_keeps_the_first_layer_float_and_quantises_the_rest(
+    int8_embedder: Embedder, onnx_cache: Path
+) -> None:
+    import onnx
+
+    folder = export_folder("all-MiniLM-L6-v2", MODEL_DIR, onnx_cache)
+    ops = [n.op_type for n in onnx.load(str(folder / "model-int8.onnx")).graph.node]
+    assert ops.count("Attention") == 1 and ops.count("QAttention") == 5  # of 6 layers
+    assert ops.index("Attention") < ops.index("QAttention")
+    assert recipe_version("onnx-int8") == recipe_version("onnx") == EXPORT_VERSION >= 2
+    assert recipe_version("float32") == recipe_version("bf16") == 0
+
+
+@pytest.mark.integration
 def test_export_is_reused_and_made_again_when_deleted_or_damaged(
     int8_embedder: Embedder, onnx_cache: Path
 ) -> None:
@@ -137,6 +171,7 @@ def test_an_index_records_the_onnx_encoder_and_queries_with_it(
     NewsIndex.open(settings=settings, create=True).ingest([SAMPLE_CORPUS])
     reader = NewsIndex.open(settings=settings.replace(encoder="float32"))
     assert reader.stats().encoder == "onnx-int8"
+    assert reader.stats().encoder_version == EXPORT_VERSION
     hits = reader.search("What did Rutte say about a European army?", k=3, as_of=None)
     assert reader.embedder.encoder == "onnx-int8"
     assert "Rutte" in hits[0].chunk.text
