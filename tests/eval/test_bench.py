@@ -1,6 +1,6 @@
 """The speed benchmark's pieces that need no model: chunk texts, rates and the table."""
 
-from eval.bench import chunk_texts, encode_rate, format_table
+from eval.bench import chunk_texts, encode_rate, format_table, ingest_pair, median_ingest
 from index import Article, Settings
 from index.embeddings import FakeEmbedder
 
@@ -60,3 +60,30 @@ def test_table_shows_cosines_to_float32_and_the_median_cold_start() -> None:
         for line in lines
     )
     assert lines[-1].split() == ["onnx-int8", "80.0", "4.00", "0.99644", "0.99251", "-", "-"]
+
+
+def test_repeated_ingests_show_the_median_ratio_of_their_pairs() -> None:
+    pairs = [ingest_pair(60.0, 75.0), ingest_pair(66.0, 70.0), ingest_pair(63.0, 72.0)]
+    assert [round(p["ratio"], 3) for p in pairs] == [0.8, 0.943, 0.875]
+    runs = [
+        {"chunks": 1657, "chunks_per_s": r, "wall_s": w, "peak_rss_mb": m}
+        for r, w, m in [(60.0, 40.0, 700.0), (66.0, 36.0, 720.0), (63.0, 38.0, 690.0)]
+    ]
+    ingest = median_ingest(runs)
+    assert ingest == {
+        "chunks": 1657,
+        "chunks_per_s": 63.0,
+        "wall_s": 38.0,
+        "peak_rss_mb": 720.0,
+        "runs": 3,
+    }
+    result = {
+        "default_encoder": "onnx-int8",
+        "encode": {"float32": 25.0, "onnx-int8": 72.0},
+        "ingest": ingest,
+        "ingest_pairs": pairs,
+    }
+    lines = format_table(result).splitlines()
+    assert lines[4].startswith("ingest / raw encode, median of 3 pairs")
+    assert lines[4].endswith("0.88  (0.80-0.94)")
+    assert lines[5].split()[-1] == "720"
