@@ -29,7 +29,7 @@ from typing import Any
 
 from eval.metrics import RANK_DEPTH, chosen_choice, first_relevant_rank, percentile, same_choice
 from eval.qa import QAItem, load_qa
-from eval.vector_cache import CachingEmbedder, VectorCache
+from eval.vector_cache import CachingEmbedder, VectorCache, encoder_tag
 from index.config import ENCODERS, Settings
 from index.embeddings import Embedder, load_embedder, model_location
 from index.newsindex import NewsIndex
@@ -122,7 +122,7 @@ def build_index(
     ).replace(chunk_size=size, chunk_overlap=overlap)
     parts: tuple[object, ...] = (settings.chunk_size, settings.chunk_overlap, header)
     if embedder.encoder != "float32":  # float32 indexes keep the folder names they had
-        parts += (embedder.encoder,)
+        parts += (encoder_tag(embedder.encoder),)
     key = corpus_key(corpus, embedder.name, *parts)
     folder = cache / f"newsrag-{'header' if header else 'plain'}-{key}"
     settings = settings.replace(index_dir=folder)

@@ -18,13 +18,19 @@ def text_key(model: str, text: str) -> bytes:
     return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=16).digest()
 
 
+def encoder_tag(encoder: str) -> str:
+    """How cached vectors and indexes name ``encoder``: by name, and an ONNX encoder with its
+    export recipe's version after the first (another recipe, other vectors)."""
+    if encoder in ONNX_ENCODERS and EXPORT_VERSION > 1:
+        return f"{encoder}/{EXPORT_VERSION}"
+    return encoder
+
+
 def vector_model_key(model: str, encoder: str) -> str:
-    """The model part of a cache key: ``model@encoder``, or the bare model for float32 (the
-    key vectors had before encoders existed), so bf16 vectors never stand in for float32; an
-    ONNX encoder's key carries its export recipe's version after the first."""
-    if encoder in ONNX_ENCODERS and EXPORT_VERSION > 1:  # another recipe, other vectors
-        return f"{model}@{encoder}/{EXPORT_VERSION}"
-    return model if encoder == "float32" else f"{model}@{encoder}"
+    """The model part of a cache key: ``model@encoder`` (see :func:`encoder_tag`), or the bare
+    model for float32 (the key vectors had before encoders existed), so bf16 vectors never
+    stand in for float32."""
+    return model if encoder == "float32" else f"{model}@{encoder_tag(encoder)}"
 
 
 class VectorCache:

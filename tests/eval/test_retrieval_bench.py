@@ -81,3 +81,22 @@ def test_bench_runs_the_txtai_peer(tmp_path: Path) -> None:
     result = _run(tmp_path, "--headers", "off", "--peer-vectors", "shared")
     peer = result["rows"][-1]
     assert peer["method"] == "txtai hybrid (shared vectors)" and peer["hit@5"] >= 0.9
+
+
+def test_a_later_onnx_recipe_builds_its_own_cached_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eval.vector_cache
+    from eval.retrieval_bench import build_index
+    from index.embeddings import FakeEmbedder
+
+    # an index of the first recipe's vectors must not stand in for a later recipe's
+    monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 1)
+    embedder = FakeEmbedder(16, encoder="onnx-int8")
+    first = build_index([SAMPLE_CORPUS], tmp_path, embedder, False, lambda _: None)
+    monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 2)
+    later = build_index([SAMPLE_CORPUS], tmp_path, embedder, False, lambda _: None)
+    assert first.settings.index_dir != later.settings.index_dir
+    assert later.store.counts() == first.store.counts() != (0, 0)
+    assert eval.vector_cache.encoder_tag("onnx-int8") == "onnx-int8/2"
+    assert eval.vector_cache.encoder_tag("bf16") == "bf16"
