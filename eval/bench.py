@@ -242,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeats",
         type=int,
-        default=3,
+        default=5,
         help="Ingests, each followed by a bare encode of the same texts with the default "
         "encoder; the table shows the median ratio of the pairs (default %(default)s).",
     )

@@ -49,12 +49,12 @@ def snapshot(index_dir: Path, model: str) -> dict[str, Any]:
     """What must match a clean ingest, read in this (fresh) process."""
     index = NewsIndex.open(settings=Settings(index_dir=index_dir, embedding_model=model))
     articles = _all(index.store.articles, ["metadatas"])
-    chunks = _all(index.store.chunks, ["metadatas", "documents"])
+    chunks = _all(index.store.chunks, ["metadatas"])
     keyword = index.keyword.current()
     per_article = Counter(str(m["article_id"]) for _, m, _ in chunks)
     return {
         "articles": {aid: (m["content_hash"], m["chunks"]) for aid, m, _ in articles},
-        "chunks": {cid: (m["article_id"], doc) for cid, m, doc in chunks},
+        "chunks": {cid: (m["article_id"], m["text"]) for cid, m, _ in chunks},
         "keyword_rows": sorted(row.chunk_id for row in keyword.rows),
         "whole": all(per_article[aid] == m["chunks"] for aid, m, _ in articles),
         "writing": index.store.write_state().writing,

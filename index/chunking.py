@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -21,6 +22,13 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     News text puts datelines, headings and paragraphs on their own lines, which a sentence
     splitter alone would glue to the next sentence.
     """
+    return [(start + offset, end + offset) for start, end in _sentence_spans(text)]
+
+
+@functools.lru_cache(maxsize=256)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Cached: ingest splits each article twice (chunks, then speakers), and the answerer
+    splits the same passages question after question."""
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
         if not line.group().strip():
@@ -30,9 +38,9 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
             lead = len(piece) - len(piece.lstrip())
             trail = len(piece) - len(piece.rstrip())
             if end - start - lead - trail > 0:
-                base = offset + line.start()
+                base = line.start()
                 spans.append((base + start + lead, base + end - trail))
-    return spans
+    return tuple(spans)
 
 
 def _word_count(text: str) -> int:

@@ -49,6 +49,12 @@ P = ParamSpec("P")
 R = TypeVar("R")
 WRITE_BATCH = 500  # Chroma recommends hundreds of records per write
 OPEN_LOCK_NAME = "newsrag-open.lock"  # held while a writer starts embedded Chroma
+# A passage's text is stored in its metadata, not as Chroma's document: Chroma's local store
+# builds a trigram full-text index of every document (even with FTS turned off in the
+# collection's schema), which newsrag never queries (bm25s does keyword search) and which took
+# over half of the ingest's write time. Indexes written before keep their documents; reads take
+# either.
+TEXT_KEY = "text"
 
 
 def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> ClientAPI:
@@ -494,7 +500,6 @@ class ChromaStore:
             self.chunks.upsert(
                 ids=[c.id for c, _ in batch_records],
                 embeddings=np.stack([v for _, v in batch_records]),
-                documents=[c.text for c, _ in batch_records],
                 metadatas=[_chunk_metadata(c) for c, _ in batch_records],
             )
         for batch_items in _batches(list(items), WRITE_BATCH):
@@ -685,6 +690,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     return _drop_none(
         {
             "article_id": chunk.article_id,
+            TEXT_KEY: chunk.text,
             "index": chunk.index,
             "start": chunk.start,
             "end": chunk.end,
@@ -725,7 +731,7 @@ def _chunk_from(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chu
         index=int(meta.get("index", 0)),
         start=int(meta["start"]),
         end=int(meta["end"]),
-        text=text or "",
+        text=str(meta.get(TEXT_KEY) or text or ""),
         title=str(meta.get("title", "")),
         source=_opt(meta, "source"),
         published=_opt(meta, "published"),

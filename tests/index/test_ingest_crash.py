@@ -69,7 +69,7 @@ def snapshot(index_dir: Path) -> dict[str, object]:
     chunk ids with their article and text, and the keyword index's rows."""
     index = NewsIndex.open(index_dir, settings=Settings.from_env().replace(index_dir=index_dir))
     articles = index.store.articles.get(include=["metadatas"])
-    chunks = index.store.chunks.get(include=["metadatas", "documents"])
+    chunks = index.store.chunks.get(include=["metadatas"])
     index.keyword.current()  # rebuilt if stale
     keyword = KeywordIndex.load(keyword_folder(index_dir, "newsrag"))
     assert keyword is not None
@@ -79,10 +79,8 @@ def snapshot(index_dir: Path) -> dict[str, object]:
             for aid, meta in zip(articles["ids"], articles["metadatas"] or [], strict=True)
         },
         "chunks": {
-            cid: (meta["article_id"], doc)
-            for cid, meta, doc in zip(
-                chunks["ids"], chunks["metadatas"] or [], chunks["documents"] or [], strict=True
-            )
+            cid: (meta["article_id"], meta["text"])
+            for cid, meta in zip(chunks["ids"], chunks["metadatas"] or [], strict=True)
         },
         "keyword": sorted(row.chunk_id for row in keyword.rows),
         "counts": index.store.counts(),

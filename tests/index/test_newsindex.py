@@ -32,9 +32,9 @@ def test_changed_article_replaces_its_chunks(
     changed = replace(tiny_corpus[4], text=long_text)
     report = fake_index.ingest_articles([changed])
     assert report.updated == ("derby",) and report.added == ()
-    derby = fake_index.store.chunks.get(where={"article_id": "derby"}, include=["documents"])
+    derby = fake_index.store.chunks.get(where={"article_id": "derby"}, include=["metadatas"])
     assert len(derby["ids"]) == report.chunks_written > 1
-    assert all("extra time" in d for d in derby["documents"] or [])
+    assert all("extra time" in str(m["text"]) for m in derby["metadatas"] or [])
     assert fake_index.article("derby").text == long_text
 
 
@@ -194,6 +194,27 @@ def test_article_counts_only_when_all_chunks_are_written(
     assert report.added == (article.id,)
     got = fake_index.store.chunks.get(where={"article_id": article.id})
     assert sorted(got["ids"]) == sorted(c.id for c in chunks)
+
+
+def test_passage_text_is_metadata_and_older_indexes_with_documents_still_read(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    """Passages are written without a Chroma document (no trigram full-text index to feed);
+    an index written before, with the text as the document, reads the same."""
+    fake_index.ingest_articles(tiny_corpus[:1])
+    chunk = fake_index.chunker.chunk(tiny_corpus[0])[0]
+    got = fake_index.store.chunks.get(ids=[chunk.id], include=["documents", "metadatas"])
+    assert got["documents"] == [None]
+    assert (got["metadatas"] or [{}])[0]["text"] == chunk.text
+    old = replace(chunk, id=f"{chunk.article_id}:old-format", text="words stored as a document")
+    fake_index.store.chunks.upsert(
+        ids=[old.id],
+        embeddings=fake_index.embedder.embed_documents([old.text]),
+        documents=[old.text],
+        metadatas=[{"article_id": old.article_id, "start": 0, "end": 5}],
+    )
+    assert fake_index.store.get_chunks([old.id])[old.id][0].text == old.text
+    assert {c.id: c.text for c in fake_index.store.iter_chunks()}[old.id] == old.text
 
 
 @pytest.mark.integration
