@@ -67,12 +67,15 @@ def ingest(
     chunker: Chunker,
     progress: Callable[[int], Progress] | None = None,
     on_commit: Callable[[Sequence[tuple[str, Sequence[Chunk]]], int], object] | None = None,
+    on_group: Callable[[Sequence[Chunk]], object] | None = None,
 ) -> IngestReport:
     """Write what changed in ``loaded`` to ``store`` (the caller holds the write lock).
 
     ``progress(total_chunks)`` returns a callback that is told how many chunks each step
     embedded. ``on_commit(written, generation)`` is called once at the end with every
-    (article id, chunks) written, so derived indexes update in bulk. Articles are committed in
+    (article id, chunks) written, so derived indexes update in bulk; ``on_group(chunks)`` is
+    called after each group is written, in order, on the writer thread, so they can prepare
+    their part while the model embeds the next group. Articles are committed in
     groups: a crash loses at most the group being written, and the next ingest finishes it
     (an ingest with nothing new still repairs a write that died)."""
     started = time.perf_counter()
@@ -84,7 +87,7 @@ def ingest(
     written = 0
     if chunked or store.write_state().writing:
         generation = store.begin_write()
-        written = _write(chunked, store, embedder, chunker, generation, progress)
+        written = _write(chunked, store, embedder, chunker, generation, progress, on_group)
         if on_commit is not None:
             on_commit([(article.id, chunks) for article, chunks in chunked], generation)
         store.end_write(generation)
@@ -107,6 +110,7 @@ def _write(
     chunker: Chunker,
     generation: int,
     progress: Callable[[int], Progress] | None,
+    on_group: Callable[[Sequence[Chunk]], object] | None = None,
 ) -> int:
     """Embed and commit ``chunked`` in groups; the number of chunks written.
 
@@ -119,6 +123,8 @@ def _write(
 
     def commit(items: list[tuple[Article, Sequence[Chunk], np.ndarray]], count: int) -> int:
         store.write_articles(items, generation)
+        if on_group is not None:
+            on_group([c for _, chunks, _ in items for c in chunks])
         return count
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsrag-write") as writer:

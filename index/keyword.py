@@ -252,32 +252,46 @@ class KeywordSync:
             self._save(index)
         return index
 
+    def rows(self, chunks: Sequence[Chunk]) -> list[KeywordRow]:
+        """The keyword rows of ``chunks`` (ingest makes them group by group, while the model
+        embeds the next group, and hands them to :meth:`apply`)."""
+        tokens = self.tokenize([self.chunker.indexed_text(c) for c in chunks])
+        return [keyword_row(c, t) for c, t in zip(chunks, tokens, strict=True)]
+
     def apply(
         self,
         written: Sequence[tuple[str, Sequence[Chunk]]],
         deleted: Sequence[str],
         generation: int,
+        rows: Sequence[KeywordRow] | None = None,
     ) -> KeywordIndex:
         """Record one ingest or delete that moved the store to ``generation``: ``written`` are
-        (article id, its new chunks), ``deleted`` are removed article ids."""
+        (article id, its new chunks), ``deleted`` are removed article ids; ``rows``, when
+        given, are :meth:`rows` of the written chunks, in order."""
         with self._lock:
-            return self._apply(written, deleted, generation)
+            return self._apply(written, deleted, generation, rows)
 
     def _apply(
         self,
         written: Sequence[tuple[str, Sequence[Chunk]]],
         deleted: Sequence[str],
         generation: int,
+        rows: Sequence[KeywordRow] | None,
     ) -> KeywordIndex:
         base = KeywordIndex.load(self.folder, tokens=True)
-        if base is None or base.generation != generation - 1:
+        chunks = [c for _, cs in written for c in cs]
+        # a first ingest: the store holds just the chunks written, no need to read them back
+        whole = base is None and not deleted and self.store.counts()[1] == len(chunks)
+        if not whole and (base is None or base.generation != generation - 1):
             index = self.rebuild(generation)  # missed a write (crash, other process): start over
         else:
-            chunks = [c for _, cs in written for c in cs]
-            tokens = self.tokenize([self.chunker.indexed_text(c) for c in chunks])
-            drop = [aid for aid, _ in written] + list(deleted)
-            rows = [keyword_row(c, t) for c, t in zip(chunks, tokens, strict=True)]
-            index = base.updated(drop, rows, generation)
+            if rows is None or [r.chunk_id for r in rows] != [c.id for c in chunks]:
+                rows = self.rows(chunks)
+            if base is None:
+                index = KeywordIndex.build(rows, generation)
+            else:
+                drop = [aid for aid, _ in written] + list(deleted)
+                index = base.updated(drop, rows, generation)
             self._save(index)
         self._index = index
         return index

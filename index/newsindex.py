@@ -17,7 +17,7 @@ from index.config import Settings
 from index.embeddings import Embedder, canonical_model_name, load_embedder
 from index.errors import IndexNotFoundError
 from index.ingest import Progress, ingest
-from index.keyword import KeywordSync
+from index.keyword import KeywordRow, KeywordSync
 from index.loaders import Loaded, load_paths
 from index.lock import write_lock
 from index.onnx_encoder import recipe_version
@@ -203,6 +203,7 @@ class NewsIndex:
     def _ingest(
         self, loaded: Loaded, progress: Callable[[int], Progress] | None = None
     ) -> IngestReport:
+        rows: list[KeywordRow] = []  # made on the writer thread, group by group
         with self.writing():
             return ingest(
                 loaded,
@@ -210,7 +211,10 @@ class NewsIndex:
                 self.embedder,
                 self.chunker,
                 progress,
-                on_commit=lambda written, generation: self.keyword.apply(written, (), generation),
+                on_commit=lambda written, generation: self.keyword.apply(
+                    written, (), generation, rows
+                ),
+                on_group=lambda chunks: rows.extend(self.keyword.rows(chunks)),
             )
 
     def writing(self) -> AbstractContextManager[None]:

@@ -89,3 +89,34 @@ def test_a_failed_write_stops_the_ingest_and_keeps_the_groups_before_it(
     assert {a.id for a in store.list_articles()} == {"a000", "a001"}
     report = fake_index.ingest_articles(articles(7))  # the rerun writes the rest
     assert len(report.added) == 5 and len(report.unchanged) == 2 and store.counts()[0] == 7
+
+
+def test_keyword_rows_are_made_on_the_writer_thread_and_a_first_ingest_reads_nothing_back(
+    fake_index: NewsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each group's keyword rows are made after its write, on the writer thread, in order; the
+    keyword index of a first ingest is built from them, without reading Chroma's passages back,
+    and equals a rebuild from Chroma."""
+    monkeypatch.setattr(index.ingest, "ARTICLES_PER_COMMIT", 2)
+    keyword = fake_index.keyword
+    made: list[tuple[str, list[str]]] = []
+    rows = keyword.rows
+
+    def making(chunks: Sequence[Any]) -> Any:
+        made.append((threading.current_thread().name, [c.article_id for c in chunks]))
+        return rows(chunks)
+
+    def no_read_back() -> Any:
+        raise AssertionError("a first ingest read every passage back from Chroma")
+
+    monkeypatch.setattr(keyword, "rows", making)
+    monkeypatch.setattr(fake_index.store, "iter_chunks", no_read_back)
+    fake_index.ingest_articles(articles(5))
+    assert [sorted(set(ids)) for _, ids in made] == [["a000", "a001"], ["a002", "a003"], ["a004"]]
+    assert all(name.startswith("newsrag-write") for name, _ in made)
+    built = keyword.current()
+    monkeypatch.undo()
+    rebuilt = fake_index.keyword.rebuild(built.generation, save=False)
+    assert sorted(built.rows, key=lambda r: r.chunk_id) == sorted(
+        rebuilt.rows, key=lambda r: r.chunk_id
+    )

@@ -124,3 +124,23 @@ def test_deleted_keyword_folder_is_rebuilt(
     hits = reopened.search("measles vaccination", 2, mode="keyword", as_of=None)
     assert hits[0].chunk.article_id == "measles"
     assert (fake_index.keyword.folder / "CURRENT").is_file()
+
+
+def test_apply_tokenizes_itself_when_the_rows_given_do_not_match(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    fake_index.ingest_articles(tiny_corpus[:2])
+    state = fake_index.store.write_state()
+    changed = replace(tiny_corpus[0], text="Harbour cranes were repaired overnight.")
+    chunks = fake_index.chunker.chunk(changed)
+    stale_rows = fake_index.keyword.rows(fake_index.chunker.chunk(tiny_corpus[1]))
+    generation = fake_index.store.begin_write()
+    assert generation == state.generation + 1
+    fake_index.store.write_articles(
+        [(changed, chunks, fake_index.embedder.embed_documents([c.text for c in chunks]))],
+        generation,
+    )
+    index = fake_index.keyword.apply([(changed.id, chunks)], (), generation, stale_rows)
+    fake_index.store.end_write(generation)
+    assert {r.chunk_id for r in index.rows if r.article_id == changed.id} == {c.id for c in chunks}
+    assert index.search(Tokenizer()(["harbour cranes"])[0], 3)
