@@ -80,10 +80,8 @@ def ingest(
     (an ingest with nothing new still repairs a write that died)."""
     started = time.perf_counter()
     work = plan(loaded.articles, store)
-    chunked = [
-        (article, with_statements(chunker.chunk(article), article.text))
-        for article in work.to_write
-    ]
+    # who said what is found on the writer thread, group by group, while the model embeds
+    chunked = [(article, chunker.chunk(article)) for article in work.to_write]
     written = 0
     if chunked or store.write_state().writing:
         generation = store.begin_write()
@@ -114,14 +112,15 @@ def _write(
 ) -> int:
     """Embed and commit ``chunked`` in groups; the number of chunks written.
 
-    A group is written to the store by a writer thread while the next one is embedded, so the
-    store's time hides behind the model's; one group at a time is written, in order, and a
-    write's error is raised here before the next group is handed over. Progress counts chunks
-    as they are embedded."""
+    A group's speakers are found and it is written to the store by a writer thread while the
+    next group is embedded, so that work hides behind the model's; one group at a time is
+    written, in order, and a write's error is raised here before the next group is handed
+    over. Progress counts chunks as they are embedded."""
     advance = progress(sum(len(c) for _, c in chunked)) if progress else None
     written = 0
 
     def commit(items: list[tuple[Article, Sequence[Chunk], np.ndarray]], count: int) -> int:
+        items = [(a, with_statements(chunks, a.text), v) for a, chunks, v in items]
         store.write_articles(items, generation)
         if on_group is not None:
             on_group([c for _, chunks, _ in items for c in chunks])

@@ -120,3 +120,17 @@ def test_keyword_rows_are_made_on_the_writer_thread_and_a_first_ingest_reads_not
     assert sorted(built.rows, key=lambda r: r.chunk_id) == sorted(
         rebuilt.rows, key=lambda r: r.chunk_id
     )
+
+
+def test_stored_passages_carry_their_speakers(fake_index: NewsIndex) -> None:
+    """Speakers are found on the writer thread, just before each group is written."""
+    article = make_article(
+        "rutte",
+        "Rutte on defence",
+        "NATO's chief spoke in Brussels on Tuesday. “Europe must spend more,” Mark Rutte said.",
+    )
+    fake_index.ingest_articles([article])
+    chunk = fake_index.chunker.chunk(article)[0]
+    stored = fake_index.store.get_chunks([chunk.id])[chunk.id][0]
+    assert stored.statements is not None
+    assert [s.speaker for s in stored.statements] == ["Mark Rutte"]
