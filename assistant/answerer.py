@@ -19,6 +19,7 @@ from assistant.questions import (
     asks_for_name,
     capitalised_names,
     content_words,
+    doer_verb,
     focus_noun,
     fold,
     holds_fact,
@@ -113,6 +114,9 @@ class ExtractiveAnswerer:
         focus = focus_noun(question)
         if focus and not any(holds_focus(s.text, focus) for s in about):
             return refusal(question, hits)  # "the winning numbers": no passage names any
+        verb = doer_verb(question)
+        if verb and not any(_says(s, verb) for s in about):
+            return refusal(question, hits)  # the wind farm's developer, not who built its turbines
         dating = [i for i, s in enumerate(sentences) if _dates(s, question, entities)]
         if answer_kind(question) == "date" and not any(sentences[i] in about for i in dating):
             return refusal(question, hits)  # a date, but of something else than what was asked
@@ -320,6 +324,11 @@ def _dates(sentence: Sentence, question: str, entities: set[str]) -> bool:
     }
     words = content_words(f"{sentence.before} {sentence.text}")
     return not terms or any(_akin(t, w) for t in terms for w in words)
+
+
+def _says(sentence: Sentence, verb: str) -> bool:
+    """Whether ``sentence`` (or the one before it) uses a form of ``verb``."""
+    return any(_akin(verb, w) for w in content_words(f"{sentence.before} {sentence.text}"))
 
 
 def _akin(a: str, b: str) -> bool:

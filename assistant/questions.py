@@ -285,6 +285,25 @@ def holds_focus(sentence: str, noun: str) -> bool:
     return noun not in QUANTITY_NOUNS or re.search(r"\d", sentence) is not None
 
 
+_DOER = re.compile(
+    r"^\s*(?:which|what)\s+(?:company|firm|manufacturer|maker|automaker|carmaker|supplier|"
+    r"contractor|business)\s+(?P<verb>[a-z]+ed)\b",
+    re.IGNORECASE,
+)
+# participles that describe the company rather than say what it did
+_DESCRIBING = frozenset("based headquartered listed called named owned known".split())
+
+
+def doer_verb(question: str) -> str | None:
+    """What a "Which company manufactured ...?" question says the company did ("manufactured"),
+    which a passage must say too: naming a company of the story does not answer it. Only
+    regular past tenses right after the noun; None otherwise."""
+    match = _DOER.search(question)
+    if not match or match.group("verb").lower() in _DESCRIBING:
+        return None
+    return match.group("verb").lower()
+
+
 def focus_noun(question: str) -> str | None:
     """The thing a "What was the X in ...?" question asks for ("winning numbers" -> "number"),
     which a passage must name to answer it; None for other questions or general nouns."""

@@ -105,6 +105,21 @@ def test_a_when_question_is_refused_when_no_date_is_of_what_it_asks_about() -> N
     assert answer.refused and answer.related and answer.related[0].article_id == "tram"
 
 
+WIND = (
+    "The Skerry Bank wind farm, developed by Northwind Energy, began sending power to the grid "
+    "on Tuesday. Its 42 turbines stand 30 kilometres off the coast."
+)
+
+
+def test_a_which_company_question_needs_a_passage_saying_what_the_company_did() -> None:
+    # the passage names the developer; nothing says who manufactured the turbines
+    question = "Which company manufactured the turbines for the Skerry Bank wind farm?"
+    assert answerer().answer(question, [hit(WIND, "wind", 0.7, 1)]).refused
+    made = WIND + " The turbines were manufactured by Halvard Turbines in Esbjerg."
+    answer = answerer().answer(question, [hit(made, "wind", 0.7, 1)])
+    assert not answer.refused and "Halvard Turbines" in answer.answer
+
+
 def test_refuses_without_hits() -> None:
     assert answerer().answer("Anything?", []).refused
 

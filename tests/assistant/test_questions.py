@@ -3,6 +3,7 @@ import pytest
 from assistant.questions import (
     answer_kind,
     content_words,
+    doer_verb,
     focus_noun,
     holds_fact,
     holds_focus,
@@ -124,3 +125,19 @@ def test_a_count_must_count_the_thing_asked_about() -> None:
     assert holds_fact("the jackpot rolled over eleven times", "count:time")
     assert required_fact("How many times had the jackpot rolled over?") == "count:time"
     assert required_fact("How many years since the last election?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("Which company manufactured the turbines for the wind farm?", "manufactured"),
+        ("What firm acquired the port operator?", "acquired"),
+        ("Which company announced layoffs this week?", "announced"),
+        ("Which company based in Ohio announced layoffs?", None),  # describes the company
+        ("Which company made headlines this week?", None),  # irregular: passages rephrase it
+        ("Which automaker is discontinuing some models?", None),
+        ("Who manufactured the turbines?", None),
+    ],
+)
+def test_doer_verb(question: str, verb: str | None) -> None:
+    assert doer_verb(question) == verb
