@@ -115,7 +115,7 @@ class ExtractiveAnswerer:
         if focus and not any(holds_focus(s.text, focus) for s in about):
             return refusal(question, hits)  # "the winning numbers": no passage names any
         verb = doer_verb(question)
-        if verb and not any(_says(s, verb) for s in about):
+        if verb and not any(_says(s, {verb}) for s in about):
             return refusal(question, hits)  # the wind farm's developer, not who built its turbines
         dating = [i for i, s in enumerate(sentences) if _dates(s, question, entities)]
         if answer_kind(question) == "date" and not any(sentences[i] in about for i in dating):
@@ -322,13 +322,13 @@ def _dates(sentence: Sentence, question: str, entities: set[str]) -> bool:
         for t in content_words(question) - TIME_UNITS  # "each year" says nothing of the topic
         if len(t) > 2 and not any(mentions(t, e) for e in entities)
     }
+    return not terms or _says(sentence, terms)
+
+
+def _says(sentence: Sentence, terms: set[str]) -> bool:
+    """Whether ``sentence`` (or the one before it) uses a form of one of ``terms``."""
     words = content_words(f"{sentence.before} {sentence.text}")
-    return not terms or any(_akin(t, w) for t in terms for w in words)
-
-
-def _says(sentence: Sentence, verb: str) -> bool:
-    """Whether ``sentence`` (or the one before it) uses a form of ``verb``."""
-    return any(_akin(verb, w) for w in content_words(f"{sentence.before} {sentence.text}"))
+    return any(_akin(t, w) for t in terms for w in words)
 
 
 def _akin(a: str, b: str) -> bool:
