@@ -85,7 +85,9 @@ def ingest(
     written = 0
     if chunked or store.write_state().writing:
         generation = store.begin_write()
-        written = _write(chunked, store, embedder, chunker, generation, progress, on_group)
+        written = _write(
+            chunked, store, embedder, chunker, generation, progress, on_group, work.new_ids
+        )
         if on_commit is not None:
             on_commit([(article.id, chunks) for article, chunks in chunked], generation)
         store.end_write(generation)
@@ -109,8 +111,10 @@ def _write(
     generation: int,
     progress: Callable[[int], Progress] | None,
     on_group: Callable[[Sequence[Chunk]], object] | None = None,
+    new: frozenset[str] = frozenset(),
 ) -> int:
-    """Embed and commit ``chunked`` in groups; the number of chunks written.
+    """Embed and commit ``chunked`` in groups; the number of chunks written (``new``: the
+    articles that had no record, see ChromaStore.write_articles).
 
     A group's speakers are found and it is written to the store by a writer thread while the
     next group is embedded, so that work hides behind the model's; one group at a time is
@@ -121,7 +125,7 @@ def _write(
 
     def commit(items: list[tuple[Article, Sequence[Chunk], np.ndarray]], count: int) -> int:
         items = [(a, with_statements(chunks, a.text), v) for a, chunks, v in items]
-        store.write_articles(items, generation)
+        store.write_articles(items, generation, new=new)
         if on_group is not None:
             on_group([c for _, chunks, _ in items for c in chunks])
         return count

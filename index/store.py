@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +49,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 WRITE_BATCH = 500  # Chroma recommends hundreds of records per write
 OPEN_LOCK_NAME = "newsrag-open.lock"  # held while a writer starts embedded Chroma
-# A passage's text is stored in its metadata, not as Chroma's document: Chroma's local store
-# builds a trigram full-text index of every document (even with FTS turned off in the
-# collection's schema), which newsrag never queries (bm25s does keyword search) and which took
-# over half of the ingest's write time. Indexes written before keep their documents; reads take
-# either.
+# A passage's text, and an article's, is stored in its metadata, not as Chroma's document:
+# Chroma's local store builds a trigram full-text index of every document (even with FTS turned
+# off in the collection's schema), which newsrag never queries (bm25s does keyword search) and
+# which took over half of the ingest's write time. Indexes written before keep their documents;
+# reads take either.
 TEXT_KEY = "text"
 
 
@@ -482,16 +482,24 @@ class ChromaStore:
 
     @_server_call
     def write_articles(
-        self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]], generation: int
+        self,
+        items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]],
+        generation: int,
+        *,
+        new: Collection[str] = frozenset(),
     ) -> None:
         """Replace these articles' passages, then record the articles (the commit point).
 
         The articles are named as pending first and any older record of theirs is removed, so
-        until this returns an article is either not indexed at all or indexed in full."""
+        until this returns an article is either not indexed at all or indexed in full. ``new``
+        names articles that had no record when the ingest planned (under the write lock): no
+        record of theirs is looked for (a costly no-op in Chroma's local store)."""
         ids = [article.id for article, _, _ in items]
         self._set_state(generation, writing=True, pending=ids)
         for batch in _batches(ids, WRITE_BATCH):
-            self.articles.delete(ids=batch)  # uncommit the old versions of updated articles
+            stored = [i for i in batch if i not in new]
+            if stored:
+                self.articles.delete(ids=stored)  # uncommit the old versions of updated articles
             self.chunks.delete(where=cast(Where, {"article_id": {"$in": batch}}))
         records = [
             (c, v) for _, chunks, vectors in items for c, v in zip(chunks, vectors, strict=True)
@@ -506,7 +514,6 @@ class ChromaStore:
             self.articles.upsert(
                 ids=[a.id for a, _, _ in batch_items],
                 embeddings=np.stack([_mean_vector(v) for _, _, v in batch_items]),
-                documents=[a.text for a, _, _ in batch_items],
                 metadatas=[_article_metadata(a, len(c)) for a, c, _ in batch_items],
             )
 
@@ -573,7 +580,7 @@ class ChromaStore:
                 f"{location_option(self.location)}' for the ids."
             )
         meta = (got["metadatas"] or [{}])[0]
-        text = (got["documents"] or [""])[0] or ""
+        text = str(meta.get(TEXT_KEY) or (got["documents"] or [""])[0] or "")
         return Article(
             article_id,
             str(meta.get("title", "")),
@@ -715,6 +722,7 @@ def _article_metadata(article: Article, chunks: int) -> dict[str, Any]:
             "url": article.url,
             "content_hash": article.content_hash(),
             "chunks": chunks,
+            TEXT_KEY: article.text,
         }
     )
 

@@ -48,13 +48,13 @@ def test_a_group_is_written_while_the_next_one_is_embedded(
             second_group_embedding.set()
         return embed(texts)
 
-    def writing(items: Sequence[Any], generation: int) -> None:
+    def writing(items: Sequence[Any], generation: int, **options: Any) -> None:
         # the first write waits until the second group is being embedded: without the
         # overlap it would wait in vain
         overlapped = second_group_embedding.wait(timeout=10)
         events.append(f"write {[a.id for a, _, _ in items]} {overlapped}")
         assert threading.current_thread().name.startswith("newsrag-write")
-        write(items, generation)
+        write(items, generation, **options)
 
     monkeypatch.setattr(embedder, "embed_documents", embedding)
     monkeypatch.setattr(store, "write_articles", writing)
@@ -75,10 +75,10 @@ def test_a_failed_write_stops_the_ingest_and_keeps_the_groups_before_it(
     store = fake_index.store
     write, written = store.write_articles, []
 
-    def full_on_the_second(items: Sequence[Any], generation: int) -> None:
+    def full_on_the_second(items: Sequence[Any], generation: int, **options: Any) -> None:
         if written:
             raise DiskFullError("The disk holding the index is full")
-        write(items, generation)
+        write(items, generation, **options)
         written.append([a.id for a, _, _ in items])
 
     monkeypatch.setattr(store, "write_articles", full_on_the_second)
@@ -134,3 +134,28 @@ def test_stored_passages_carry_their_speakers(fake_index: NewsIndex) -> None:
     stored = fake_index.store.get_chunks([chunk.id])[chunk.id][0]
     assert stored.statements is not None
     assert [s.speaker for s in stored.statements] == ["Mark Rutte"]
+
+
+def test_only_articles_that_had_a_record_are_uncommitted_before_their_write(
+    fake_index: NewsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new article has no record to remove (Chroma's delete by id is a costly no-op then);
+    an updated one loses its old record first, so it is never half old and half new."""
+    store = fake_index.store
+    deleted: list[list[str]] = []
+    delete = store.articles.delete
+
+    def spying(ids: list[str] | None = None, **options: Any) -> None:
+        deleted.append(list(ids or []))
+        delete(ids=ids, **options)
+
+    monkeypatch.setattr(store.articles, "delete", spying)
+    first = articles(3)
+    fake_index.ingest_articles(first)
+    assert deleted == []
+    changed = make_article("a001", "Dispatch 1", "The harbour works were finished early. " * 3)
+    report = fake_index.ingest_articles([*first[:1], changed, make_article("a009", "New", "x y")])
+    assert report.updated == ("a001",) and report.added == ("a009",)
+    assert deleted == [["a001"]]
+    assert fake_index.article("a001").text == changed.text
+    assert store.counts()[0] == 4

@@ -217,6 +217,31 @@ def test_passage_text_is_metadata_and_older_indexes_with_documents_still_read(
     assert {c.id: c.text for c in fake_index.store.iter_chunks()}[old.id] == old.text
 
 
+def test_article_text_is_metadata_and_older_records_with_documents_still_read(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    """Article records carry their text in metadata too (no full-text index to feed), and a
+    record written before, with the text as its document, reads the same."""
+    article = tiny_corpus[0]
+    fake_index.ingest_articles([article])
+    got = fake_index.store.articles.get(
+        ids=[article.id], include=["documents", "metadatas", "embeddings"]
+    )
+    assert got["documents"] == [None]
+    assert (got["metadatas"] or [{}])[0]["text"] == article.text
+    assert fake_index.article(article.id).text == article.text
+    meta = {k: v for k, v in (got["metadatas"] or [{}])[0].items() if k != "text"}
+    fake_index.store.articles.delete(ids=[article.id])
+    fake_index.store.articles.add(
+        ids=[article.id],
+        embeddings=got["embeddings"],
+        documents=["the text as an older index stored it"],
+        metadatas=[meta],
+    )
+    assert fake_index.article(article.id).text == "the text as an older index stored it"
+    assert fake_index.store.stored_hashes([article.id]) == {article.id: article.content_hash()}
+
+
 @pytest.mark.integration
 def test_real_model_index_of_sample_corpus(sample_index: NewsIndex) -> None:
     stats = sample_index.stats()
