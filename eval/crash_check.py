@@ -28,6 +28,7 @@ from typing import Any
 
 from index import NewsIndex, Settings
 from index.errors import IndexNotFoundError
+from index.store import chunk_fields
 
 
 def ingest_command(corpus: list[str], index_dir: Path, model: str) -> list[str]:
@@ -54,7 +55,7 @@ def snapshot(index_dir: Path, model: str) -> dict[str, Any]:
     per_article = Counter(str(m["article_id"]) for _, m, _ in chunks)
     return {
         "articles": {aid: (m["content_hash"], m["chunks"]) for aid, m, _ in articles},
-        "chunks": {cid: (m["article_id"], m["text"]) for cid, m, _ in chunks},
+        "chunks": {cid: (m["article_id"], chunk_fields(m)["text"]) for cid, m, _ in chunks},
         "keyword_rows": sorted(row.chunk_id for row in keyword.rows),
         "whole": all(per_article[aid] == m["chunks"] for aid, m, _ in articles),
         "writing": index.store.write_state().writing,

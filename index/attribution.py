@@ -134,14 +134,24 @@ def with_statements(chunks: Sequence[Chunk], text: str) -> list[Chunk]:
     return [replace(c, statements=statements_in(found, c.start, c.end)) for c in chunks]
 
 
+def statement_rows(statements: Sequence[Statement]) -> list[list[str | int]]:
+    """Compact rows ``[speaker, start, end, kind]`` for storing as JSON."""
+    return [[s.speaker, s.start, s.end, s.kind] for s in statements]
+
+
+def statements_from_rows(rows: Sequence[Sequence[str | int]]) -> tuple[Statement, ...]:
+    """The inverse of :func:`statement_rows`."""
+    return tuple(Statement(str(w), int(s), int(e), str(k)) for w, s, e, k in rows)
+
+
 def dump_statements(statements: Sequence[Statement]) -> str:
     """Compact JSON for a Chroma metadata value."""
-    return json.dumps([[s.speaker, s.start, s.end, s.kind] for s in statements])
+    return json.dumps(statement_rows(statements))
 
 
 def load_statements(raw: str) -> tuple[Statement, ...]:
     """The inverse of :func:`dump_statements`."""
-    return tuple(Statement(str(w), int(s), int(e), str(k)) for w, s, e, k in json.loads(raw))
+    return statements_from_rows(json.loads(raw))
 
 
 class _Names:

@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 from filelock import FileLock
 
-from index.attribution import dump_statements, load_statements
+from index.attribution import load_statements, statement_rows, statements_from_rows
 from index.config import ChromaServer
 from index.errors import (
     ArticleNotFoundError,
@@ -55,6 +55,11 @@ OPEN_LOCK_NAME = "newsrag-open.lock"  # held while a writer starts embedded Chro
 # which took over half of the ingest's write time. Indexes written before keep their documents;
 # reads take either.
 TEXT_KEY = "text"
+# A passage's metadata holds what filters need as keys of their own (article_id, source,
+# published_int) and everything else packed into one JSON value: Chroma's local store writes a
+# row and index entries per metadata key, and a dozen keys cost as much as the vectors' index.
+# Passages written before (one key per field) still read.
+PASSAGE_KEY = "passage"
 
 
 def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> ClientAPI:
@@ -486,7 +491,7 @@ class ChromaStore:
         items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]],
         generation: int,
         *,
-        new: Collection[str] = frozenset(),
+        new: frozenset[str] = frozenset(),
     ) -> None:
         """Replace these articles' passages, then record the articles (the commit point).
 
@@ -694,21 +699,36 @@ def _drop_none(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
-    return _drop_none(
+    passage = _drop_none(
         {
-            "article_id": chunk.article_id,
             TEXT_KEY: chunk.text,
             "index": chunk.index,
             "start": chunk.start,
             "end": chunk.end,
             "title": chunk.title,
-            "source": chunk.source,
             "published": chunk.published,
-            "published_int": date_as_int(chunk.published),
             "url": chunk.url,
-            "statements": None if chunk.statements is None else dump_statements(chunk.statements),
+            "statements": None if chunk.statements is None else statement_rows(chunk.statements),
         }
     )
+    return _drop_none(
+        {
+            "article_id": chunk.article_id,
+            "source": chunk.source,
+            "published_int": date_as_int(chunk.published),
+            PASSAGE_KEY: json.dumps(passage, ensure_ascii=False),
+        }
+    )
+
+
+def chunk_fields(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A passage's stored metadata with its packed fields unpacked (``text``, ``start``, ...);
+    passages written before packing read as they are."""
+    if PASSAGE_KEY not in meta:
+        return dict(meta)
+    fields = {k: v for k, v in meta.items() if k != PASSAGE_KEY}
+    fields.update(json.loads(str(meta[PASSAGE_KEY])))
+    return fields
 
 
 def _article_metadata(article: Article, chunks: int) -> dict[str, Any]:
@@ -732,7 +752,9 @@ def _opt(meta: Mapping[str, Any], key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _chunk_from(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chunk:
+def _chunk_from(chunk_id: str, text: str | None, stored: Mapping[str, Any]) -> Chunk:
+    meta = chunk_fields(stored)
+    statements = meta.get("statements")
     return Chunk(
         id=chunk_id,
         article_id=str(meta["article_id"]),
@@ -744,5 +766,11 @@ def _chunk_from(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chu
         source=_opt(meta, "source"),
         published=_opt(meta, "published"),
         url=_opt(meta, "url"),
-        statements=load_statements(str(meta["statements"])) if "statements" in meta else None,
+        statements=(
+            None
+            if statements is None
+            else load_statements(statements)
+            if isinstance(statements, str)  # written before passages were packed
+            else statements_from_rows(statements)
+        ),
     )

@@ -20,6 +20,7 @@ from index.embeddings import Embedder
 from index.ingest import ARTICLES_PER_COMMIT
 from index.keyword import KeywordIndex
 from index.newsindex import keyword_folder
+from index.store import chunk_fields
 from tests.conftest import ROOT, SAMPLE_CORPUS
 
 ARTICLES = ARTICLES_PER_COMMIT * 5  # five commit groups
@@ -79,7 +80,7 @@ def snapshot(index_dir: Path) -> dict[str, object]:
             for aid, meta in zip(articles["ids"], articles["metadatas"] or [], strict=True)
         },
         "chunks": {
-            cid: (meta["article_id"], meta["text"])
+            cid: (meta["article_id"], chunk_fields(meta)["text"])
             for cid, meta in zip(chunks["ids"], chunks["metadatas"] or [], strict=True)
         },
         "keyword": sorted(row.chunk_id for row in keyword.rows),

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 
 from index import Article, NewsIndex, Settings
+from index.attribution import Statement, dump_statements
 from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
 from index.onnx_encoder import EXPORT_VERSION
-from index.store import BuildInfo, encoder_warning, open_client
+from index.store import BuildInfo, chunk_fields, encoder_warning, open_client
 from tests.conftest import SAMPLE_CORPUS
 
 
@@ -34,7 +35,7 @@ def test_changed_article_replaces_its_chunks(
     assert report.updated == ("derby",) and report.added == ()
     derby = fake_index.store.chunks.get(where={"article_id": "derby"}, include=["metadatas"])
     assert len(derby["ids"]) == report.chunks_written > 1
-    assert all("extra time" in str(m["text"]) for m in derby["metadatas"] or [])
+    assert all("extra time" in chunk_fields(m)["text"] for m in derby["metadatas"] or [])
     assert fake_index.article("derby").text == long_text
 
 
@@ -196,25 +197,48 @@ def test_article_counts_only_when_all_chunks_are_written(
     assert sorted(got["ids"]) == sorted(c.id for c in chunks)
 
 
-def test_passage_text_is_metadata_and_older_indexes_with_documents_still_read(
+def test_passages_are_packed_metadata_and_older_formats_still_read(
     fake_index: NewsIndex, tiny_corpus: list[Article]
 ) -> None:
-    """Passages are written without a Chroma document (no trigram full-text index to feed);
-    an index written before, with the text as the document, reads the same."""
+    """Passages are written without a Chroma document (no trigram full-text index to feed),
+    with the filter fields as keys and the rest packed in one JSON value (one metadata row
+    instead of a dozen); passages written before, one key per field or with the text as the
+    document, read the same."""
     fake_index.ingest_articles(tiny_corpus[:1])
-    chunk = fake_index.chunker.chunk(tiny_corpus[0])[0]
-    got = fake_index.store.chunks.get(ids=[chunk.id], include=["documents", "metadatas"])
+    chunk = fake_index.store.get_chunks([fake_index.chunker.chunk(tiny_corpus[0])[0].id])
+    stored = next(iter(chunk.values()))[0]
+    got = fake_index.store.chunks.get(ids=[stored.id], include=["documents", "metadatas"])
     assert got["documents"] == [None]
-    assert (got["metadatas"] or [{}])[0]["text"] == chunk.text
-    old = replace(chunk, id=f"{chunk.article_id}:old-format", text="words stored as a document")
+    meta = (got["metadatas"] or [{}])[0]
+    assert set(meta) <= {"article_id", "source", "published_int", "passage"}
+    assert chunk_fields(meta)["text"] == stored.text
+    assert stored.text == tiny_corpus[0].text[stored.start : stored.end]
+    assert stored.statements is not None
+    keyed = {
+        "article_id": stored.article_id,
+        "text": "words stored one key per field",
+        "start": 0,
+        "end": 5,
+        "title": stored.title,
+        "statements": dump_statements([Statement("Ana Ruiz", 0, 5, "quote")]),
+    }
+    as_document = {"article_id": stored.article_id, "start": 0, "end": 5}
+    olds = {f"{stored.article_id}:keyed": keyed, f"{stored.article_id}:document": as_document}
     fake_index.store.chunks.upsert(
-        ids=[old.id],
-        embeddings=fake_index.embedder.embed_documents([old.text]),
-        documents=[old.text],
-        metadatas=[{"article_id": old.article_id, "start": 0, "end": 5}],
+        ids=list(olds),
+        embeddings=fake_index.embedder.embed_documents(["a", "b"]),
+        documents=[None, "words stored as a document"],  # type: ignore[list-item]
+        metadatas=list(olds.values()),
     )
-    assert fake_index.store.get_chunks([old.id])[old.id][0].text == old.text
-    assert {c.id: c.text for c in fake_index.store.iter_chunks()}[old.id] == old.text
+    read = fake_index.store.get_chunks(list(olds))
+    keyed_chunk, document_chunk = (read[i][0] for i in olds)
+    assert keyed_chunk.text == "words stored one key per field"
+    assert keyed_chunk.statements == (Statement("Ana Ruiz", 0, 5, "quote"),)
+    assert keyed_chunk.title == stored.title
+    assert document_chunk.text == "words stored as a document"
+    assert document_chunk.statements is None  # before speakers were recorded
+    texts = {c.id: c.text for c in fake_index.store.iter_chunks()}
+    assert [texts[i] for i in olds] == [keyed_chunk.text, document_chunk.text]
 
 
 def test_article_text_is_metadata_and_older_records_with_documents_still_read(
