@@ -205,8 +205,8 @@ def test_passages_are_packed_metadata_and_older_formats_still_read(
     instead of a dozen); passages written before, one key per field or with the text as the
     document, read the same."""
     fake_index.ingest_articles(tiny_corpus[:1])
-    chunk = fake_index.store.get_chunks([fake_index.chunker.chunk(tiny_corpus[0])[0].id])
-    stored = next(iter(chunk.values()))[0]
+    first_id = fake_index.chunker.chunk(tiny_corpus[0])[0].id
+    stored = fake_index.store.get_chunks([first_id])[first_id][0]
     got = fake_index.store.chunks.get(ids=[stored.id], include=["documents", "metadatas"])
     assert got["documents"] == [None]
     meta = (got["metadatas"] or [{}])[0]
