@@ -12,7 +12,6 @@ the tag after it names.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -142,16 +141,6 @@ def statement_rows(statements: Sequence[Statement]) -> list[list[str | int]]:
 def statements_from_rows(rows: Sequence[Sequence[str | int]]) -> tuple[Statement, ...]:
     """The inverse of :func:`statement_rows`."""
     return tuple(Statement(str(w), int(s), int(e), str(k)) for w, s, e, k in rows)
-
-
-def dump_statements(statements: Sequence[Statement]) -> str:
-    """Compact JSON for a Chroma metadata value."""
-    return json.dumps(statement_rows(statements))
-
-
-def load_statements(raw: str) -> tuple[Statement, ...]:
-    """The inverse of :func:`dump_statements`."""
-    return statements_from_rows(json.loads(raw))
 
 
 class _Names:

@@ -27,7 +27,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 from filelock import FileLock
 
-from index.attribution import load_statements, statement_rows, statements_from_rows
+from index.attribution import statement_rows, statements_from_rows
 from index.config import ChromaServer
 from index.errors import (
     ArticleNotFoundError,
@@ -755,6 +755,8 @@ def _opt(meta: Mapping[str, Any], key: str) -> str | None:
 def _chunk_from(chunk_id: str, text: str | None, stored: Mapping[str, Any]) -> Chunk:
     meta = chunk_fields(stored)
     statements = meta.get("statements")
+    if isinstance(statements, str):  # a JSON string of its own before passages were packed
+        statements = json.loads(statements)
     return Chunk(
         id=chunk_id,
         article_id=str(meta["article_id"]),
@@ -766,11 +768,5 @@ def _chunk_from(chunk_id: str, text: str | None, stored: Mapping[str, Any]) -> C
         source=_opt(meta, "source"),
         published=_opt(meta, "published"),
         url=_opt(meta, "url"),
-        statements=(
-            None
-            if statements is None
-            else load_statements(statements)
-            if isinstance(statements, str)  # written before passages were packed
-            else statements_from_rows(statements)
-        ),
+        statements=None if statements is None else statements_from_rows(statements),
     )

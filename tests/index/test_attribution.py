@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from index.attribution import (
     attribute,
-    dump_statements,
-    load_statements,
+    statement_rows,
+    statements_from_rows,
     statements_in,
     with_statements,
 )
@@ -99,7 +100,7 @@ def test_statements_ride_on_chunks_and_round_trip_through_json() -> None:
     for c in chunks:
         assert all(c.start <= s.start and s.end <= c.end for s in c.statements or ())
     assert any("European security" in article.text[s.start : s.end] for s in every)
-    assert load_statements(dump_statements(every)) == tuple(every)
+    assert statements_from_rows(json.loads(json.dumps(statement_rows(every)))) == tuple(every)
 
 
 def test_statements_in_keeps_only_those_inside_the_span() -> None:

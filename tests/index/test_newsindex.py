@@ -1,12 +1,13 @@
 """NewsIndex over a real embedded Chroma, with the fake embedder (fast) — and the real model."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from index import Article, NewsIndex, Settings
-from index.attribution import Statement, dump_statements
+from index.attribution import Statement, statement_rows
 from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
 from index.onnx_encoder import EXPORT_VERSION
 from index.store import BuildInfo, chunk_fields, encoder_warning, open_client
@@ -220,7 +221,7 @@ def test_passages_are_packed_metadata_and_older_formats_still_read(
         "start": 0,
         "end": 5,
         "title": stored.title,
-        "statements": dump_statements([Statement("Ana Ruiz", 0, 5, "quote")]),
+        "statements": json.dumps(statement_rows([Statement("Ana Ruiz", 0, 5, "quote")])),
     }
     as_document = {"article_id": stored.article_id, "start": 0, "end": 5}
     olds = {f"{stored.article_id}:keyed": keyed, f"{stored.article_id}:document": as_document}
