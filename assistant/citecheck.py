@@ -142,6 +142,19 @@ def _units(text: str) -> list[_Unit]:
     return units
 
 
+def cited_claims(text: str) -> dict[int, list[str]]:
+    """Each ``[n]`` of an answer with the sentences (markers removed) that cite it.
+
+    >>> cited_claims("Rain fell [1]. It flooded the road [1][2].")
+    {1: ['Rain fell.', 'It flooded the road.'], 2: ['It flooded the road.']}
+    """
+    claims: dict[int, list[str]] = {}
+    for unit in _units(text):
+        for n in dict.fromkeys(unit.cited):
+            claims.setdefault(n, []).append(unit.body)
+    return claims
+
+
 def _marker_numbers(text: str) -> list[int]:
     return [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
 

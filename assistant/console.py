@@ -9,9 +9,14 @@ from dataclasses import replace
 
 import click
 
+from assistant.citecheck import cited_claims
+from assistant.questions import content_words
 from assistant.records import Answer, Citation
+from index.chunking import sentence_spans
 from index.newsindex import NewsIndex
 from index.records import Hit, IngestReport
+
+PASSAGE_LINES = 6  # lines of each cited passage an answer shows
 
 
 def progress_bar(desc: str, unit: str) -> Callable[[int], Callable[[int], None]]:
@@ -107,10 +112,10 @@ def _header(answer: Answer) -> str:
 
 
 def _sources(answer: Answer, width: int) -> list[str]:
-    lines = _passages(answer.citations, width)
+    lines = _passages(answer.citations, width, cited_claims(answer.answer))
     if answer.related:
         lines += ["", "Related passages (they do not answer the question):"]
-        lines += _passages(answer.related, width)
+        lines += _passages(answer.related, width, {})
     return lines
 
 
@@ -121,7 +126,7 @@ def format_answer(answer: Answer, width: int = 100) -> str:
     return "\n".join(lines)
 
 
-def _passages(citations: Sequence[Citation], width: int) -> list[str]:
+def _passages(citations: Sequence[Citation], width: int, claims: dict[int, list[str]]) -> list[str]:
     lines: list[str] = []
     for c in citations:
         meta = ", ".join(x for x in (c.source, c.published) if x)
@@ -130,12 +135,41 @@ def _passages(citations: Sequence[Citation], width: int) -> list[str]:
             lines.append(f"    {c.url}")
         lines.append(
             textwrap.fill(
-                c.passage,
+                excerpt(c.passage, claims.get(c.n, []), (width - 8) * PASSAGE_LINES),
                 width,
                 initial_indent="    ",
                 subsequent_indent="    ",
-                max_lines=6,
+                max_lines=PASSAGE_LINES,
                 placeholder=" …",
             )
         )
     return lines
+
+
+def excerpt(passage: str, claims: Sequence[str], room: int) -> str:
+    """``passage`` shown so that the sentence best backing ``claims`` (the answer's sentences
+    that cite it) is in view: from as many sentences before it as fit in ``room`` characters
+    with it, marked "… " when that is not the passage's start.
+
+    >>> excerpt("Talks began. Rutte warned of a European army.", ["Rutte warned."], 40)
+    '… Rutte warned of a European army.'
+    """
+    spans = sentence_spans(passage)
+    words = set().union(*(content_words(claim) for claim in claims))
+    quoted = " ".join(" ".join(claim.split()) for claim in claims)
+    best, best_score = 0, 0.0
+    for i, (start, end) in enumerate(spans):
+        sentence = passage[start:end]
+        own = content_words(sentence)
+        if " ".join(sentence.split()) in quoted:  # the extractive answerer quotes verbatim
+            score = 2.0
+        else:
+            score = len(own & words) / len(own) if own else 0.0
+        if score > best_score:
+            best, best_score = i, score
+    first = best
+    while first > 0 and spans[best][1] - spans[first - 1][0] <= room:
+        first -= 1
+    if first == 0:
+        return passage
+    return "… " + passage[spans[first][0] :]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.citecheck import CitationChecker
+from assistant.citecheck import CitationChecker, cited_claims
 from index.embeddings import Embedder, FakeEmbedder
 from index.records import Chunk, Hit
 from tests.conftest import HEADLINES
@@ -110,3 +110,15 @@ def test_paraphrases_pass_with_the_real_embedder(real_embedder: Embedder) -> Non
     assert not CitationChecker(None).backed(
         "The governor said inflation is falling while wages keep growing quickly.", rates
     )
+
+
+def test_cited_claims_pair_each_marker_with_the_sentences_that_cite_it() -> None:
+    claims = cited_claims(
+        "Forty workers shared the jackpot [1]. The plant will hire 1,200 people [2][1]. "
+        "Nothing else. [2]"
+    )
+    assert claims == {
+        1: ["Forty workers shared the jackpot.", "The plant will hire 1,200 people."],
+        2: ["The plant will hire 1,200 people.", "Nothing else."],
+    }
+    assert cited_claims("No markers here.") == {}

@@ -1,0 +1,41 @@
+"""What ``newsrag ask`` prints for an answer: each cited passage shows what it was cited for."""
+
+from assistant.console import PASSAGE_LINES, excerpt, format_answer
+from assistant.records import Answer, Citation
+
+LEAD = " ".join(f"Delegates met in room {n} to discuss the agenda." for n in range(1, 16))
+QUOTED = "Rutte warned that a European army would duplicate NATO's command structures."
+PASSAGE = f"{LEAD}\n\n{QUOTED} He urged a stronger European pillar instead."
+
+
+def citation(n: int, passage: str) -> Citation:
+    return Citation(n, f"a{n}", f"Title {n}", "Test Wire", "2026-01-14", None, passage, 0, 99)
+
+
+def shown(text: str, answer: str, width: int = 100) -> str:
+    return format_answer(Answer("q", answer, False, (citation(1, text),)), width)
+
+
+def test_a_passage_quoted_past_its_first_lines_is_shown_from_the_quote() -> None:
+    out = shown(PASSAGE, f"{QUOTED} [1]")
+    body = out.split("[1] Title 1")[1]
+    assert "… " in body and "European army would duplicate NATO" in " ".join(body.split())
+    assert "room 1 " not in body  # the passage's start is skipped to bring the quote into view
+    assert len(body.strip().splitlines()) <= PASSAGE_LINES + 1
+
+
+def test_a_passage_quoted_near_its_start_is_shown_from_its_start() -> None:
+    text = f"{QUOTED} {LEAD}"
+    out = shown(text, f"{QUOTED} [1]")
+    assert "[1] Title 1 — Test Wire, 2026-01-14\n    Rutte warned" in out
+
+
+def test_a_paraphrase_is_matched_to_the_sentence_sharing_most_of_its_words() -> None:
+    view = excerpt(PASSAGE, ["NATO chief Rutte warned a European army duplicates structures."], 200)
+    assert view.startswith("… ") and QUOTED in view
+    assert view.index(QUOTED) < 200  # sentences before it fill the room, the quote stays in view
+
+
+def test_related_passages_and_uncited_text_keep_the_passage_start() -> None:
+    assert excerpt(PASSAGE, [], 200) == PASSAGE
+    assert excerpt(PASSAGE, ["Something the passage never says."], 200) == PASSAGE
