@@ -155,6 +155,33 @@ def cited_claims(text: str) -> dict[int, list[str]]:
     return claims
 
 
+def backing_sentences(passage: str, claims: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) in ``passage`` of the sentence backing each of ``claims`` (the answer's
+    sentences citing it): one the claim quotes verbatim, else the one sharing the largest share
+    of its content words with it (none when no sentence shares any). In passage order, once each.
+
+    >>> backing_sentences("Talks began. Rutte warned of an army. Fog.", ["Rutte warned of it."])
+    [(13, 37)]
+    """
+    spans = sentence_spans(passage)
+    found: set[tuple[int, int]] = set()
+    for claim in claims:
+        flat, words = " ".join(claim.split()), content_words(claim)
+        best, best_score = None, 0.0
+        for start, end in spans:
+            sentence = passage[start:end]
+            if " ".join(sentence.split()) in flat:  # the extractive answerer quotes verbatim
+                score = 2.0
+            else:
+                own = content_words(sentence)
+                score = len(own & words) / len(own) if own else 0.0
+            if score > best_score:
+                best, best_score = (start, end), score
+        if best is not None:
+            found.add(best)
+    return sorted(found)
+
+
 def _marker_numbers(text: str) -> list[int]:
     return [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
 

@@ -9,8 +9,7 @@ from dataclasses import replace
 
 import click
 
-from assistant.citecheck import cited_claims
-from assistant.questions import content_words
+from assistant.citecheck import backing_sentences, cited_claims
 from assistant.records import Answer, Citation
 from index.chunking import sentence_spans
 from index.newsindex import NewsIndex
@@ -147,28 +146,19 @@ def _passages(citations: Sequence[Citation], width: int, claims: dict[int, list[
 
 
 def excerpt(passage: str, claims: Sequence[str], room: int) -> str:
-    """``passage`` shown so that the sentence best backing ``claims`` (the answer's sentences
-    that cite it) is in view: from as many sentences before it as fit in ``room`` characters
-    with it, marked "… " when that is not the passage's start.
+    """``passage`` shown so that the first sentence backing ``claims`` (the answer's sentences
+    that cite it; see :func:`backing_sentences`) is in view: from as many sentences before it as
+    fit in ``room`` characters with it, marked "… " when that is not the passage's start.
 
     >>> excerpt("Talks began. Rutte warned of a European army.", ["Rutte warned."], 40)
     '… Rutte warned of a European army.'
     """
+    found = backing_sentences(passage, claims)
+    if not found:
+        return passage
     spans = sentence_spans(passage)
-    words = set().union(*(content_words(claim) for claim in claims))
-    quoted = " ".join(" ".join(claim.split()) for claim in claims)
-    best, best_score = 0, 0.0
-    for i, (start, end) in enumerate(spans):
-        sentence = passage[start:end]
-        own = content_words(sentence)
-        if " ".join(sentence.split()) in quoted:  # the extractive answerer quotes verbatim
-            score = 2.0
-        else:
-            score = len(own & words) / len(own) if own else 0.0
-        if score > best_score:
-            best, best_score = i, score
-    first = best
-    while first > 0 and spans[best][1] - spans[first - 1][0] <= room:
+    first = spans.index(found[0])
+    while first > 0 and found[0][1] - spans[first - 1][0] <= room:
         first -= 1
     if first == 0:
         return passage

@@ -19,6 +19,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Citation, NewsragError
+from assistant.citecheck import backing_sentences, cited_claims
 from index.records import Problem
 from index.retrieval import SearchFilters
 from ui import render
@@ -131,7 +132,10 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
                     "answer": part.answer,
                     "resolved_question": part.resolved or part.question,
                 }
-                record = {"citations": [c.to_dict() for c in part.citations + part.related]}
+                record = {
+                    "citations": [c.to_dict() for c in part.citations + part.related],
+                    "quotes": quotes(part),
+                }
                 yield (
                     "",
                     [*asked, {"role": "assistant", "content": content}],
@@ -152,11 +156,12 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
         if not found:
             return render.PASSAGE_PLACEHOLDER
         citation = Citation(**found[0])
+        quoted = [(a, b) for a, b in cited[turn].get("quotes", {}).get(str(n), [])]
         try:
             text = index.article(citation.article_id).text
         except NewsragError:
             text = None  # deleted since: show the passage on its own
-        return render.passage_html(citation, text)
+        return render.passage_html(citation, text, quoted)
 
     def new_chat() -> tuple[str, History, str, Turns, Cited, str]:
         return "", [], render.sources_html(None), [], [], render.PASSAGE_PLACEHOLDER
@@ -371,6 +376,16 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
             concurrency_limit=ANSWER_CONCURRENCY,
         )
     return demo
+
+
+def quotes(answer: Answer) -> dict[str, list[list[int]]]:
+    """For each cited passage (by ``[n]``, as a string), the spans of the sentences the answer
+    cites it for, so the passage view can show them in bold."""
+    claims = cited_claims(answer.answer)
+    return {
+        str(c.n): [list(span) for span in backing_sentences(c.passage, claims.get(c.n, []))]
+        for c in answer.citations
+    }
 
 
 def filters_note(filters: SearchFilters | None) -> str:

@@ -118,9 +118,12 @@ def streaming_markdown(text: str) -> str:
 CONTEXT_CHARS = 700  # article text shown around a cited passage
 
 
-def passage_html(citation: Citation, article_text: str | None) -> str:
+def passage_html(
+    citation: Citation, article_text: str | None, quoted: Sequence[tuple[int, int]] = ()
+) -> str:
     """The cited passage highlighted inside its article text, with the article's title (linked
-    to the original when it has an http(s) URL), source and date."""
+    to the original when it has an http(s) URL), source and date. ``quoted`` (start, end in the
+    passage) are the sentences the answer cites it for, shown in bold within the highlight."""
     title = escape(citation.title) or "(untitled)"
     url = safe_url(citation.url)
     link = (
@@ -138,13 +141,27 @@ def passage_html(citation: Citation, article_text: str | None) -> str:
     lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
     before = ("\u2026" if lo > 0 else "") + escape(text[lo:start])
     after = escape(text[end:hi]) + ("\u2026" if hi < len(text) else "")
+    cited = _in_bold(text[start:end], quoted)
     return (
         f'<div class="passage-view" id="passage-{citation.n}">'
         f'<div class="source-head"><span class="source-n">[{citation.n}]</span>{title}</div>'
         f'<div class="source-meta">{meta}{" · " if meta and link else ""}{link}</div>'
-        f'<div class="passage-text">{before}<mark class="cited">{escape(text[start:end])}'
-        f"</mark>{after}</div></div>"
+        f'<div class="passage-text">{before}<mark class="cited">{cited}</mark>{after}</div></div>'
     )
+
+
+def _in_bold(passage: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``passage`` escaped, with ``spans`` of it (in order, apart) in bold; spans that do not
+    fit the passage are ignored."""
+    out, done = [], 0
+    for a, b in spans:
+        if done <= a < b <= len(passage):
+            out += [
+                escape(passage[done:a]),
+                f'<strong class="quoted">{escape(passage[a:b])}</strong>',
+            ]
+            done = b
+    return "".join(out) + escape(passage[done:])
 
 
 PASSAGE_PLACEHOLDER = (

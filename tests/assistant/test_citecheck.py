@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.citecheck import CitationChecker, cited_claims
+from assistant.citecheck import CitationChecker, backing_sentences, cited_claims
 from index.embeddings import Embedder, FakeEmbedder
 from index.records import Chunk, Hit
 from tests.conftest import HEADLINES
@@ -122,3 +122,13 @@ def test_cited_claims_pair_each_marker_with_the_sentences_that_cite_it() -> None
         2: ["The plant will hire 1,200 people.", "Nothing else."],
     }
     assert cited_claims("No markers here.") == {}
+
+
+def test_backing_sentences_are_the_quoted_ones_or_the_closest_in_words() -> None:
+    passage = "Talks began at nine. Rutte warned of a European army. Fog closed the airport."
+    quoted = backing_sentences(passage, ["Reports say: Rutte warned of a European army."])
+    assert [passage[a:b] for a, b in quoted] == ["Rutte warned of a European army."]
+    both = backing_sentences(passage, ["The airport was closed by fog.", "Talks began at nine."])
+    assert [passage[a:b] for a, b in both] == ["Talks began at nine.", "Fog closed the airport."]
+    assert backing_sentences(passage, ["Nothing in common here."]) == []
+    assert backing_sentences(passage, []) == []

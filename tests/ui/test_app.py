@@ -127,7 +127,10 @@ def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
         'It opened &lt;b&gt;today&lt;/b&gt;. <a href="#cite-0-1" class="newsrag-cite">[1]</a>'
     )
     assert "Sources: " in reply and "Tram &lt;i&gt;line&lt;/i&gt; opens — Gazette" in reply
-    assert cited == [{"citations": [TRAM.citations[0].to_dict()]}]
+    passage = TRAM.citations[0].passage  # the answer quotes all of it
+    assert cited == [
+        {"citations": [TRAM.citations[0].to_dict()], "quotes": {"1": [[0, len(passage)]]}}
+    ]
     assert "Tram &lt;i&gt;line&lt;/i&gt; opens</a>" in sources
     assert stub.asked == [("When did the tram open?", None)]
     assert turns == [
@@ -168,7 +171,10 @@ def test_clicking_a_marker_opens_the_passage_in_its_article(stub: StubAssistant)
     *_, cited = last(endpoint(demo, "chat")("When did the tram open?", [], [], []))
     show = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "show_passage")
     html = show(cited, gr.EventData(None, {"turn": 0, "n": 1}))
-    assert '<mark class="cited">It opened &lt;b&gt;today&lt;/b&gt;.</mark>' in html
+    assert (  # the sentence the answer quotes is in bold inside the highlighted passage
+        '<mark class="cited"><strong class="quoted">It opened &lt;b&gt;today&lt;/b&gt;.'
+        "</strong></mark>"
+    ) in html
     assert html.index("Intro.") < html.index("<mark") < html.index("Outro.")
     assert 'href="https://gazette.example/tram"' in html
     assert "Click a [n]" in show(cited, gr.EventData(None, {"turn": 5, "n": 1}))

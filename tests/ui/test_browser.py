@@ -156,6 +156,11 @@ def test_2_clicking_a_marker_opens_the_passage(page: object) -> None:
     panel = page.locator("#newsrag-passage").inner_text()  # type: ignore[attr-defined]
     assert "Rutte tells MEPs" in panel and "The Harbour Ledger" in panel
     assert mark.inner_text() in panel
+    quoted = page.locator("#newsrag-passage mark.cited strong.quoted")  # type: ignore[attr-defined]
+    chat = page.locator("#newsrag-chat").inner_text()  # type: ignore[attr-defined]
+    assert quoted.count() >= 1
+    for i in range(quoted.count()):  # each bold sentence is one the answer quotes
+        assert " ".join(quoted.nth(i).inner_text().split()) in " ".join(chat.split())
     link = page.locator("#newsrag-passage a[target=_blank]")  # type: ignore[attr-defined]
     assert link.get_attribute("href").startswith("https://harbourledger.example/")
     shot(page, "2-chat-with-source-panel")

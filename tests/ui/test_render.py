@@ -150,3 +150,24 @@ def test_example_questions_from_newest_titles() -> None:
         "What happened: Floods hit Wrenford?",
         "What happened: Rates held?",
     ]
+
+
+def test_the_sentences_an_answer_cites_are_bold_inside_the_highlighted_passage() -> None:
+    passage = "Work starts in May. The council voted <31> to 12. Fares stay at 2 euros."
+    article = f"Intro.\n{passage}\nOutro."
+    cited = citation(passage=passage, start=7, end=7 + len(passage))
+    html = render.passage_html(cited, article, [(0, 19), (50, len(passage))])
+    assert (
+        '<mark class="cited"><strong class="quoted">Work starts in May.</strong> The council '
+        'voted &lt;31&gt; to 12. <strong class="quoted">Fares stay at 2 euros.</strong></mark>'
+    ) in html
+    assert html.index("Intro.") < html.index("<mark") < html.index("Outro.")
+
+
+def test_spans_outside_the_passage_or_overlapping_are_ignored() -> None:
+    cited = citation()
+    for spans in ([], [(0, 999)], [(5, 5)], [(-1, 3)]):
+        html = render.passage_html(cited, None, spans)
+        assert '<mark class="cited">The council voted 31 to 12 for the tram line.</mark>' in html
+    html = render.passage_html(cited, None, [(4, 11), (8, 20)])
+    assert html.count("<strong") == 1 and '<strong class="quoted">council</strong>' in html
