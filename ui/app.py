@@ -47,6 +47,18 @@ if (!window.__newsragCiteClicks) {
   }, true);
 }
 """
+# A passage opened in the side panel scrolls (inside its box) to the first sentence the answer
+# cites it for, or to the highlight, which can sit below the article text shown before it.
+SCROLL_TO_QUOTE_JS = """
+() => {
+  const box = document.querySelector('#newsrag-passage .passage-text');
+  if (!box) return;
+  const target = box.querySelector('strong.quoted') || box.querySelector('mark.cited');
+  if (!target) return;
+  const offset = target.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  box.scrollTop += offset - 24;
+}
+"""
 CHAT_PLACEHOLDER = (
     "Ask about the indexed news articles. Answers quote the articles verbatim and cite them "
     "as [1], [2], …; click a number to read the passage in its article."
@@ -347,6 +359,7 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
             concurrency_limit=ANSWER_CONCURRENCY,
         )
         passage.click(show_passage, inputs=[cited], outputs=[passage], api_visibility="private")
+        passage.change(None, js=SCROLL_TO_QUOTE_JS)
         reset = [message, chatbot, sources, turns, cited, passage]
         clear.click(new_chat, outputs=reset, api_visibility="private")
         chatbot.clear(new_chat, outputs=reset, api_visibility="private")

@@ -164,6 +164,23 @@ def test_2_clicking_a_marker_opens_the_passage(page: object) -> None:
     link = page.locator("#newsrag-passage a[target=_blank]")  # type: ignore[attr-defined]
     assert link.get_attribute("href").startswith("https://harbourledger.example/")
     shot(page, "2-chat-with-source-panel")
+    # a short box, so that a quote is in view only if the panel scrolls to it
+    page.add_style_tag(content="#newsrag-passage .passage-text { max-height: 90px !important }")  # type: ignore[attr-defined]
+    for i in range(page.locator("#newsrag-chat a[href^='#cite-']").count()):  # type: ignore[attr-defined]
+        page.locator("#newsrag-chat a[href^='#cite-']").nth(i).click()  # type: ignore[attr-defined]
+        page.wait_for_function(QUOTE_IN_VIEW_JS)  # type: ignore[attr-defined]
+
+
+# The first bold sentence of the opened passage starts inside its scrolling box's visible part.
+QUOTE_IN_VIEW_JS = """
+() => {
+  const box = document.querySelector('#newsrag-passage .passage-text');
+  const quote = box && box.querySelector('strong.quoted');
+  if (!quote) return false;
+  const b = box.getBoundingClientRect(), q = quote.getBoundingClientRect();
+  return q.top >= b.top && q.top + 10 <= b.bottom;
+}
+"""
 
 
 def test_3_upload_a_file_and_ask_about_it(page: object, tmp_path: Path) -> None:
