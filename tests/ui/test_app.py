@@ -169,7 +169,9 @@ def test_filters_apply_and_show_in_the_answer(stub: StubAssistant) -> None:
 def test_clicking_a_marker_opens_the_passage_in_its_article(stub: StubAssistant) -> None:
     demo = build_app(stub)
     *_, cited = last(endpoint(demo, "chat")("When did the tram open?", [], [], []))
-    show = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "show_passage")
+    show = next(
+        f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "show_passage"
+    )
     html = show(cited, gr.EventData(None, {"turn": 0, "n": 1}))
     assert (  # the sentence the answer quotes is in bold inside the highlighted passage
         '<mark class="cited"><strong class="quoted">It opened &lt;b&gt;today&lt;/b&gt;.'
@@ -338,8 +340,10 @@ def test_upload_names_stay_inside_the_upload_folder(name: str, stored: str) -> N
 
 def test_upload_and_delete_through_the_articles_tab(fake_index: NewsIndex, tmp_path: Path) -> None:
     demo = build_app(Assistant(fake_index))
-    add = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "add_files")
-    delete = next(f.fn for f in demo.fns.values() if f.fn.__name__ == "delete_article")
+    add = next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "add_files")
+    delete = next(
+        f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "delete_article"
+    )
     good = tmp_path / "../tram line.md"
     good.write_text("---\ntitle: Tram line opens\n---\n\nThe tram line opened today.\n")
     empty = tmp_path / "empty.txt"

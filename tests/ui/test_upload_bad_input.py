@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration  # real processes / the real model
 
 
 def _upload(demo: object) -> object:
-    return next(f.fn for f in demo.fns.values() if f.fn.__name__ == "add_files")  # type: ignore[attr-defined]
+    return next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "add_files")  # type: ignore[attr-defined]
 
 
 def test_bad_uploads_are_listed_and_good_ones_indexed(
