@@ -157,8 +157,9 @@ def cited_claims(text: str) -> dict[int, list[str]]:
 
 def backing_sentences(passage: str, claims: Sequence[str]) -> list[tuple[int, int]]:
     """(start, end) in ``passage`` of the sentence backing each of ``claims`` (the answer's
-    sentences citing it): one the claim quotes verbatim, else the one sharing the largest share
-    of its content words with it (none when no sentence shares any). In passage order, once each.
+    sentences citing it, or a question): one the claim quotes verbatim, else the one with the
+    most content words in common, for their number (none when no sentence shares any). In
+    passage order, once each.
 
     >>> backing_sentences("Talks began. Rutte warned of an army. Fog.", ["Rutte warned of it."])
     [(13, 37)]
@@ -172,9 +173,9 @@ def backing_sentences(passage: str, claims: Sequence[str]) -> list[tuple[int, in
             sentence = passage[start:end]
             if " ".join(sentence.split()) in flat:  # the extractive answerer quotes verbatim
                 score = 2.0
-            else:
+            else:  # Dice overlap of content words, so long and short sentences compare fairly
                 own = content_words(sentence)
-                score = len(own & words) / len(own) if own else 0.0
+                score = 2 * len(own & words) / (len(own) + len(words)) if own else 0.0
             if score > best_score:
                 best, best_score = (start, end), score
         if best is not None:

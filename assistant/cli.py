@@ -411,7 +411,7 @@ def search(
     if as_json:
         print_json([h.to_dict() for h in hits])
         return
-    click.echo(format_hits(hits))
+    click.echo(format_hits(hits, query=query))
 
 
 @main.command()

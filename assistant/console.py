@@ -16,6 +16,7 @@ from index.newsindex import NewsIndex
 from index.records import Hit, IngestReport
 
 PASSAGE_LINES = 6  # lines of each cited passage an answer shows
+HIT_LINES = 4  # lines of each passage `newsrag search` shows
 
 
 def progress_bar(desc: str, unit: str) -> Callable[[int], Callable[[int], None]]:
@@ -53,8 +54,9 @@ def print_report(report: IngestReport, index: NewsIndex) -> None:
                 click.echo(f"  {problem}", err=True)
 
 
-def format_hits(hits: Sequence[Hit], width: int = 100) -> str:
-    """Ranked passages with their article, date and scores, for ``newsrag search``."""
+def format_hits(hits: Sequence[Hit], width: int = 100, query: str = "") -> str:
+    """Ranked passages with their article, date and scores, for ``newsrag search``; each shown
+    from the sentence that best matches ``query`` (see :func:`excerpt`)."""
     if not hits:
         return "No passages found."
     lines: list[str] = []
@@ -65,11 +67,11 @@ def format_hits(hits: Sequence[Hit], width: int = 100) -> str:
             f"{hit.rank}. {c.title}" + (f" — {meta}" if meta else ""),
             f"   cosine {hit.score:.3f} · relevance {hit.relevance:.3f} · {c.id}",
             textwrap.fill(
-                c.text,
+                excerpt(c.text, [query] if query else [], (width - 8) * HIT_LINES),
                 width,
                 initial_indent="   ",
                 subsequent_indent="   ",
-                max_lines=4,
+                max_lines=HIT_LINES,
                 placeholder=" …",
             ),
             "",
@@ -114,7 +116,8 @@ def _sources(answer: Answer, width: int) -> list[str]:
     lines = _passages(answer.citations, width, cited_claims(answer.answer))
     if answer.related:
         lines += ["", "Related passages (they do not answer the question):"]
-        lines += _passages(answer.related, width, {})
+        question = [answer.resolved or answer.question]
+        lines += _passages(answer.related, width, {c.n: question for c in answer.related})
     return lines
 
 

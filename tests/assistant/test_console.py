@@ -1,7 +1,9 @@
-"""What ``newsrag ask`` prints for an answer: each cited passage shows what it was cited for."""
+"""What ``newsrag ask`` and ``search`` print: each passage opens where it bears on the answer
+or the question."""
 
-from assistant.console import PASSAGE_LINES, excerpt, format_answer
+from assistant.console import PASSAGE_LINES, excerpt, format_answer, format_hits
 from assistant.records import Answer, Citation
+from index.records import Chunk, Hit
 
 LEAD = " ".join(f"Delegates met in room {n} to discuss the agenda." for n in range(1, 16))
 QUOTED = "Rutte warned that a European army would duplicate NATO's command structures."
@@ -39,3 +41,15 @@ def test_a_paraphrase_is_matched_to_the_sentence_sharing_most_of_its_words() -> 
 def test_related_passages_and_uncited_text_keep_the_passage_start() -> None:
     assert excerpt(PASSAGE, [], 200) == PASSAGE
     assert excerpt(PASSAGE, ["Something the passage never says."], 200) == PASSAGE
+
+
+def test_search_hits_and_related_passages_open_at_the_sentence_matching_the_question() -> None:
+    chunk = Chunk("a1:0", "a1", 0, 0, len(PASSAGE), PASSAGE, "Title 1", "Test Wire", None, None)
+    shown_hit = format_hits([Hit(chunk, 0.5, 1)], query="Which army would duplicate NATO?")
+    assert "… " in shown_hit and "European army would duplicate" in " ".join(shown_hit.split())
+    assert "room 1 " not in format_hits([Hit(chunk, 0.5, 1)], query="European army")
+    assert "room 1 " in format_hits([Hit(chunk, 0.5, 1)])  # no query: from the start
+    refusal = Answer(
+        "Who warned of a European army?", "No answer.", True, related=(citation(1, PASSAGE),)
+    )
+    assert "European army would duplicate" in " ".join(format_answer(refusal).split())
