@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 
 from assistant.choices import ChoiceWeights, named_options, rank_options, read_options
-from assistant.citecheck import MARKER
+from assistant.claims import MARKER
 from assistant.questions import (
     TIME_UNITS,
     WORD,

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import click
 
-from assistant.citecheck import backing_sentences, cited_claims
+from assistant.claims import backing_sentences
 from assistant.records import Answer, Citation
 from index.chunking import sentence_spans
 from index.newsindex import NewsIndex
@@ -67,7 +67,11 @@ def format_hits(hits: Sequence[Hit], width: int = 100, query: str = "") -> str:
             f"{hit.rank}. {c.title}" + (f" — {meta}" if meta else ""),
             f"   cosine {hit.score:.3f} · relevance {hit.relevance:.3f} · {c.id}",
             textwrap.fill(
-                excerpt(c.text, [query] if query else [], (width - 8) * HIT_LINES),
+                excerpt(
+                    c.text,
+                    backing_sentences(c.text, [query] if query else []),
+                    (width - 8) * HIT_LINES,
+                ),
                 width,
                 initial_indent="   ",
                 subsequent_indent="   ",
@@ -113,11 +117,12 @@ def _header(answer: Answer) -> str:
 
 
 def _sources(answer: Answer, width: int) -> list[str]:
-    lines = _passages(answer.citations, width, cited_claims(answer.answer))
+    lines = _passages(answer.citations, width, answer.quoted())
     if answer.related:
         lines += ["", "Related passages (they do not answer the question):"]
         question = [answer.resolved or answer.question]
-        lines += _passages(answer.related, width, {c.n: question for c in answer.related})
+        matching = {c.n: backing_sentences(c.passage, question) for c in answer.related}
+        lines += _passages(answer.related, width, matching)
     return lines
 
 
@@ -128,7 +133,11 @@ def format_answer(answer: Answer, width: int = 100) -> str:
     return "\n".join(lines)
 
 
-def _passages(citations: Sequence[Citation], width: int, claims: dict[int, list[str]]) -> list[str]:
+def _passages(
+    citations: Sequence[Citation], width: int, shown: dict[int, list[tuple[int, int]]]
+) -> list[str]:
+    """Each passage with its title, source and date, shown from the first of ``shown[n]``
+    (the sentences to keep in view)."""
     lines: list[str] = []
     for c in citations:
         meta = ", ".join(x for x in (c.source, c.published) if x)
@@ -137,7 +146,7 @@ def _passages(citations: Sequence[Citation], width: int, claims: dict[int, list[
             lines.append(f"    {c.url}")
         lines.append(
             textwrap.fill(
-                excerpt(c.passage, claims.get(c.n, []), (width - 8) * PASSAGE_LINES),
+                excerpt(c.passage, shown.get(c.n, []), (width - 8) * PASSAGE_LINES),
                 width,
                 initial_indent="    ",
                 subsequent_indent="    ",
@@ -148,21 +157,21 @@ def _passages(citations: Sequence[Citation], width: int, claims: dict[int, list[
     return lines
 
 
-def excerpt(passage: str, claims: Sequence[str], room: int) -> str:
-    """``passage`` shown so that the first sentence backing ``claims`` (the answer's sentences
-    that cite it; see :func:`backing_sentences`) is in view: from as many sentences before it as
-    fit in ``room`` characters with it, marked "… " when that is not the passage's start.
+def excerpt(passage: str, spans: Sequence[tuple[int, int]], room: int) -> str:
+    """``passage`` shown so that the first of ``spans`` (sentences of it, in order; see
+    :func:`backing_sentences`) is in view: from as many sentences before it as fit in ``room``
+    characters with it, marked "… " when that is not the passage's start.
 
-    >>> excerpt("Talks began. Rutte warned of a European army.", ["Rutte warned."], 40)
+    >>> excerpt("Talks began. Rutte warned of a European army.", [(13, 45)], 40)
     '… Rutte warned of a European army.'
     """
-    found = backing_sentences(passage, claims)
-    if not found:
+    if not spans:
         return passage
-    spans = sentence_spans(passage)
-    first = spans.index(found[0])
-    while first > 0 and found[0][1] - spans[first - 1][0] <= room:
+    sentences = sentence_spans(passage)
+    target = spans[0]
+    first = next((i for i, s in enumerate(sentences) if s[0] >= target[0]), len(sentences))
+    while first > 0 and target[1] - sentences[first - 1][0] <= room:
         first -= 1
-    if first == 0:
+    if first == 0 or first == len(sentences):
         return passage
-    return "… " + passage[spans[first][0] :]
+    return "… " + passage[sentences[first][0] :]

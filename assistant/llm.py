@@ -14,7 +14,8 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.answerer import REFUSAL, ExtractiveAnswerer, refusal
 from assistant.chat_models import load_chat_model, model_secrets, short_reason
-from assistant.citecheck import MARKER, CheckedAnswer, CitationChecker
+from assistant.citecheck import CheckedAnswer, CitationChecker
+from assistant.claims import MARKER
 from assistant.records import Answer
 from index.records import Hit
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.claims import backing_sentences, cited_claims
 from index.records import Hit
 
 
@@ -67,14 +68,29 @@ class Answer:
     resolved: str | None = None
     choice: str | None = None
 
+    def quoted(self) -> dict[int, list[tuple[int, int]]]:
+        """For each citation ``n``, the (start, end) spans in its passage of the sentences the
+        answer cites it for: the ones it quotes, or for a paraphrase the closest in words.
+
+        >>> answer.quoted()
+        {1: [(112, 240)], 2: [(0, 96), (410, 470)]}
+        """
+        claims = cited_claims(self.answer)
+        return {c.n: backing_sentences(c.passage, claims.get(c.n, [])) for c in self.citations}
+
     def to_dict(self) -> dict[str, Any]:
-        """The ``newsrag ask --json`` object (the first four keys are the original contract)."""
+        """The ``newsrag ask --json`` object (the first four keys are the original contract;
+        each citation's ``quoted`` lists :meth:`quoted`'s spans, ``[]`` for related passages)."""
+        quoted = self.quoted()
         return {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
-            "citations": [c.to_dict() for c in self.citations],
-            "related": [c.to_dict() for c in self.related],
+            "citations": [
+                c.to_dict() | {"quoted": [list(span) for span in quoted.get(c.n, [])]}
+                for c in self.citations
+            ],
+            "related": [c.to_dict() | {"quoted": []} for c in self.related],
             "notices": list(self.notices),
             "unsupported": list(self.unsupported),
             "answerer": self.answerer,

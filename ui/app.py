@@ -19,7 +19,6 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Citation, NewsragError
-from assistant.citecheck import backing_sentences, cited_claims
 from index.records import Problem
 from index.retrieval import SearchFilters
 from ui import render
@@ -146,7 +145,7 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
                 }
                 record = {
                     "citations": [c.to_dict() for c in part.citations + part.related],
-                    "quotes": quotes(part),
+                    "quoted": part.quoted(),  # what the passage view shows in bold
                 }
                 yield (
                     "",
@@ -168,7 +167,7 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
         if not found:
             return render.PASSAGE_PLACEHOLDER
         citation = Citation(**found[0])
-        quoted = [(a, b) for a, b in cited[turn].get("quotes", {}).get(str(n), [])]
+        quoted = cited[turn].get("quoted", {}).get(n, [])
         try:
             text = index.article(citation.article_id).text
         except NewsragError:
@@ -389,16 +388,6 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
             concurrency_limit=ANSWER_CONCURRENCY,
         )
     return demo
-
-
-def quotes(answer: Answer) -> dict[str, list[list[int]]]:
-    """For each cited passage (by ``[n]``, as a string), the spans of the sentences the answer
-    cites it for, so the passage view can show them in bold."""
-    claims = cited_claims(answer.answer)
-    return {
-        str(c.n): [list(span) for span in backing_sentences(c.passage, claims.get(c.n, []))]
-        for c in answer.citations
-    }
 
 
 def filters_note(filters: SearchFilters | None) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.citecheck import CitationChecker, backing_sentences, cited_claims
+from assistant.citecheck import CitationChecker
 from index.embeddings import Embedder, FakeEmbedder
 from index.records import Chunk, Hit
 from tests.conftest import HEADLINES
@@ -110,25 +110,3 @@ def test_paraphrases_pass_with_the_real_embedder(real_embedder: Embedder) -> Non
     assert not CitationChecker(None).backed(
         "The governor said inflation is falling while wages keep growing quickly.", rates
     )
-
-
-def test_cited_claims_pair_each_marker_with_the_sentences_that_cite_it() -> None:
-    claims = cited_claims(
-        "Forty workers shared the jackpot [1]. The plant will hire 1,200 people [2][1]. "
-        "Nothing else. [2]"
-    )
-    assert claims == {
-        1: ["Forty workers shared the jackpot.", "The plant will hire 1,200 people."],
-        2: ["The plant will hire 1,200 people.", "Nothing else."],
-    }
-    assert cited_claims("No markers here.") == {}
-
-
-def test_backing_sentences_are_the_quoted_ones_or_the_closest_in_words() -> None:
-    passage = "Talks began at nine. Rutte warned of a European army. Fog closed the airport."
-    quoted = backing_sentences(passage, ["Reports say: Rutte warned of a European army."])
-    assert [passage[a:b] for a, b in quoted] == ["Rutte warned of a European army."]
-    both = backing_sentences(passage, ["The airport was closed by fog.", "Talks began at nine."])
-    assert [passage[a:b] for a, b in both] == ["Talks began at nine.", "Fog closed the airport."]
-    assert backing_sentences(passage, ["Nothing in common here."]) == []
-    assert backing_sentences(passage, []) == []

@@ -32,6 +32,7 @@ CITATION_KEYS = [
     "start",
     "end",
 ]
+CITATION_EXTENSION_KEYS = ["quoted"]
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -78,7 +79,12 @@ def test_ask_json_is_exactly_the_contract(sample_index_dir: Path) -> None:
     data = json.loads(out)
     assert list(data) == CONTRACT_KEYS + EXTENSION_KEYS  # the contract first, extensions after
     assert data["question"] == RUTTE_QUESTION and data["refused"] is False
-    assert all(list(c) == CITATION_KEYS for c in data["citations"])
+    assert all(list(c) == CITATION_KEYS + CITATION_EXTENSION_KEYS for c in data["citations"])
+    flat = " ".join(data["answer"].split())
+    for c in data["citations"]:  # the extractive answer quotes each cited sentence verbatim
+        assert c["quoted"] and all(
+            " ".join(c["passage"][a:b].split()) in flat for a, b in c["quoted"]
+        )
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
     assert markers == {c["n"] for c in data["citations"]}
     assert any("command structures" in c["passage"] for c in data["citations"])

@@ -32,15 +32,17 @@ def test_a_passage_quoted_near_its_start_is_shown_from_its_start() -> None:
     assert "[1] Title 1 — Test Wire, 2026-01-14\n    Rutte warned" in out
 
 
-def test_a_paraphrase_is_matched_to_the_sentence_sharing_most_of_its_words() -> None:
-    view = excerpt(PASSAGE, ["NATO chief Rutte warned a European army duplicates structures."], 200)
-    assert view.startswith("… ") and QUOTED in view
-    assert view.index(QUOTED) < 200  # sentences before it fill the room, the quote stays in view
+def test_a_paraphrase_is_shown_from_the_sentence_sharing_most_of_its_words() -> None:
+    claim = "NATO chief Rutte warned a European army duplicates structures."
+    view = shown(PASSAGE, f"{claim} [1]").split("[1] Title 1")[1]
+    assert "… " in view and "European army would duplicate" in " ".join(view.split())
+    start = PASSAGE.index(QUOTED)
+    assert excerpt(PASSAGE, [(start, start + len(QUOTED))], 200).index(QUOTED) < 200
 
 
 def test_related_passages_and_uncited_text_keep_the_passage_start() -> None:
     assert excerpt(PASSAGE, [], 200) == PASSAGE
-    assert excerpt(PASSAGE, ["Something the passage never says."], 200) == PASSAGE
+    assert "room 1 " in shown(PASSAGE, "Something the passage never says. [1]")
 
 
 def test_search_hits_and_related_passages_open_at_the_sentence_matching_the_question() -> None:

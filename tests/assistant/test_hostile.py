@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 from assistant import Answer, Assistant, Citation
 from assistant.answerer import ExtractiveAnswerer, lead_in
-from assistant.citecheck import MARKER
+from assistant.claims import MARKER
 from assistant.llm import LLMAnswerer, build_messages
 from eval.qa import load_qa
 from index import NewsIndex, Settings

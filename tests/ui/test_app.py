@@ -129,7 +129,7 @@ def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
     assert "Sources: " in reply and "Tram &lt;i&gt;line&lt;/i&gt; opens — Gazette" in reply
     passage = TRAM.citations[0].passage  # the answer quotes all of it
     assert cited == [
-        {"citations": [TRAM.citations[0].to_dict()], "quotes": {"1": [[0, len(passage)]]}}
+        {"citations": [TRAM.citations[0].to_dict()], "quoted": {1: [(0, len(passage))]}}
     ]
     assert "Tram &lt;i&gt;line&lt;/i&gt; opens</a>" in sources
     assert stub.asked == [("When did the tram open?", None)]
