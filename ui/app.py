@@ -179,8 +179,9 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
 
     def ask(question: str, k: int = top_k) -> dict[str, Any]:
         """Answer ``question`` from the ``k`` best passages: {question, answer, refused,
-        citations: [{n, article_id, title, source, published, url, passage, start, end}],
-        related, notices, unsupported, answerer, resolved_question} (``newsrag ask --json``)."""
+        citations: [{n, article_id, title, source, published, url, passage, start, end,
+        quoted}], related, notices, unsupported, answerer, resolved_question, choice}
+        (``newsrag ask --json``)."""
         return answer(question, k).to_dict()
 
     def library() -> tuple[str, list[list[str]], Any, str]:
