@@ -126,6 +126,17 @@ def test_stream_yields_the_text_as_it_comes_then_the_checked_answer() -> None:
     assert len(model.prompts) == 1 and model.prompts[0] == build_messages(LOTTERY_Q, hits, 60)
 
 
+def test_a_paraphrase_is_quoted_as_the_passage_sentence_closest_in_words() -> None:
+    answer = llm(
+        replying("Every syndicate member gets roughly 1.2 million euros from the jackpot [1].")
+    ).answer(LOTTERY_Q, [hit("lottery")])
+    passage = answer.citations[0].passage
+    assert [passage[a:b] for a, b in answer.quoted()[1]] == [
+        "Each member of the syndicate will receive about 1.2 million euros."
+    ]
+    assert answer.to_dict()["citations"][0]["quoted"] == [list(s) for s in answer.quoted()[1]]
+
+
 def test_answer_drops_citations_out_of_range_and_renumbers() -> None:
     hits = [hit("lottery", 1), hit("chips", 2, 0.5)]
     answer = llm(
