@@ -169,8 +169,9 @@ PASSAGE_PLACEHOLDER = (
 )
 
 
-def citation_html(citation: Citation) -> str:
-    """One Sources entry: ``[n] title`` (linked if the URL is http(s)), source, date, passage."""
+def citation_html(citation: Citation, quoted: Sequence[tuple[int, int]] = ()) -> str:
+    """One Sources entry: ``[n] title`` (linked if the URL is http(s)), source, date, passage
+    (with the ``quoted`` sentences, see ``Answer.quoted``, in bold)."""
     title = escape(citation.title) or "(untitled)"
     url = safe_url(citation.url)
     if url:
@@ -181,7 +182,7 @@ def citation_html(citation: Citation) -> str:
         f'<div class="source" id="source-{citation.n}">'
         f'<div class="source-head"><span class="source-n">[{citation.n}]</span>{title}</div>'
         f"{meta_html}"
-        f'<div class="source-passage">{escape(citation.passage)}</div>'
+        f'<div class="source-passage">{_in_bold(citation.passage, quoted)}</div>'
         "</div>"
     )
 
@@ -195,7 +196,10 @@ def sources_html(answer: Answer | None) -> str:
             return NO_SOURCES
         related = "\n".join(citation_html(c) for c in answer.related)
         return f'{NO_SOURCES}\n<p class="sources-related">Related passages:</p>\n{related}'
-    return "\n".join(citation_html(c) for c in sorted(answer.citations, key=lambda c: c.n))
+    quoted = answer.quoted()
+    return "\n".join(
+        citation_html(c, quoted.get(c.n, ())) for c in sorted(answer.citations, key=lambda c: c.n)
+    )
 
 
 def stats_markdown(stats: IndexStats) -> str:

@@ -171,3 +171,13 @@ def test_spans_outside_the_passage_or_overlapping_are_ignored() -> None:
         assert '<mark class="cited">The council voted 31 to 12 for the tram line.</mark>' in html
     html = render.passage_html(cited, None, [(4, 11), (8, 20)])
     assert html.count("<strong") == 1 and '<strong class="quoted">council</strong>' in html
+
+
+def test_the_sources_panel_bolds_the_sentences_each_passage_is_cited_for() -> None:
+    passage = "Work starts in May. The council voted <31> to 12."
+    cited = citation(passage=passage, end=len(passage))
+    html = render.sources_html(answer("The council voted <31> to 12. [1]", cited))
+    assert (
+        '<div class="source-passage">Work starts in May. <strong class="quoted">The council '
+        "voted &lt;31&gt; to 12.</strong></div>"
+    ) in html
