@@ -35,6 +35,7 @@ from eval.retrieval_bench import build_index, newsrag_search, run_method
 from eval.vector_cache import CachingEmbedder, VectorCache
 from index.chunking import Chunker
 from index.config import ENCODERS, Settings
+from index.cpu import cpu_features
 from index.embeddings import (
     TORCH_ENCODERS,
     Embedder,
@@ -42,6 +43,7 @@ from index.embeddings import (
     load_embedder,
 )
 from index.loaders import load_paths
+from index.onnx_encoder import usable_cores, weight_bits
 from index.records import Article
 from index.retrieval import Ranking
 
@@ -163,10 +165,20 @@ def quality(
     return summary.summary() | {"chunks": index.store.counts()[1]}, index.settings.index_dir
 
 
+def machine() -> dict[str, Any]:
+    """The CPU the figures come from: its model and instruction sets, the cores this process
+    may use, and the int8 encoder's weight width there (7 on x86 without VNNI)."""
+    return {"cpu": cpu_features().describe(), "cores": usable_cores(), "int8_bits": weight_bits()}
+
+
 def format_table(result: dict[str, Any]) -> str:
     enc, ing = result["encode"], result["ingest"]
     default = result["default_encoder"]
-    lines = [
+    lines = []
+    if "machine" in result:
+        m = result["machine"]
+        lines += [f"machine: {m['cpu']}; {m['cores']} cores; int8 weights {m['int8_bits']}-bit", ""]
+    lines += [
         f"{'measure':<44} {'value':>12}",
         "-" * 57,
         f"{'raw encode, ' + default + ' (chunks/s)':<44} {enc[default]:>12.1f}",
@@ -277,7 +289,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = chunk_texts(articles, Settings())
     embedders = encoder_embedders(encoders if default in encoders else [*encoders, default])
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "NEWSRAG_ENCODER": default}
-    result: dict[str, Any] = {"default_encoder": default, "texts": len(texts), "encode": {}}
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "default_encoder": default,
+        "texts": len(texts),
+        "encode": {},
+    }
     ingests, pairs = [], []
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as tmp:
         for run in range(max(1, args.repeats)):

@@ -85,5 +85,11 @@ def test_repeated_ingests_show_the_median_ratio_of_their_pairs() -> None:
     }
     lines = format_table(result).splitlines()
     assert lines[4].startswith("ingest / raw encode, median of 3 pairs")
+    result["machine"] = {"cpu": "AMD EPYC, x86_64: AVX2; no VNNI", "cores": 2, "int8_bits": 7}
+    assert format_table(result).splitlines()[:3] == [
+        "machine: AMD EPYC, x86_64: AVX2; no VNNI; 2 cores; int8 weights 7-bit",
+        "",
+        lines[0],
+    ]
     assert lines[4].endswith("0.88  (0.80-0.94)")
     assert lines[5].split()[-1] == "720"

@@ -48,6 +48,7 @@ def test_vectors_are_cached_per_encoder(tmp_path: Path) -> None:
 def test_an_onnx_export_recipe_after_the_first_gets_keys_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(eval.vector_cache, "weight_bits", lambda: 8)
     monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 1)
     assert vector_model_key("m", "onnx-int8") == "m@onnx-int8"  # the first recipe's keys
     monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 2)

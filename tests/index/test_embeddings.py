@@ -44,6 +44,29 @@ def test_fake_embedder_records_the_encoder_it_was_asked_for() -> None:
 
 
 @pytest.mark.integration
+def test_bf16_on_a_cpu_without_native_bfloat16_warns_and_names_the_faster_encoders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import warnings
+
+    import index.embeddings
+    from index.cpu import CpuFeatures
+
+    avx2 = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2"}))
+    monkeypatch.setattr(index.embeddings, "cpu_features", lambda: avx2)
+    with pytest.warns(UserWarning, match="no native bfloat16") as caught:
+        embedder = load_embedder(encoder="bf16")
+    assert embedder.encoder == "bf16"  # still what was asked for
+    assert "--encoder onnx-int8 (the default) or float32" in str(caught[0].message)
+    genoa = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2", "avx512_bf16"}))
+    monkeypatch.setattr(index.embeddings, "cpu_features", lambda: genoa)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_embedder(encoder="bf16")
+        load_embedder(encoder="float32")
+
+
+@pytest.mark.integration
 def test_bf16_vectors_match_float32_ones(real_embedder: SentenceTransformerEmbedder) -> None:
     bf16 = SentenceTransformerEmbedder(real_embedder.model, real_embedder.name, encoder="bf16")
     exact = real_embedder.embed_documents(HEADLINES)

@@ -15,8 +15,12 @@ from index.onnx_encoder import (
     OnnxEmbedder,
     _atomically,
     export_folder,
+    graph_file,
     onnx_cache_dir,
+    open_session,
+    quantize,
     recipe_version,
+    weight_bits,
 )
 
 HEADLINES = [
@@ -66,7 +70,7 @@ def test_only_plain_mean_pooling_folders_run_as_onnx(tmp_path: Path) -> None:
     assert str(err.value) == (
         "The onnx-int8 encoder runs only a model folder of transformer + mean pooling + "
         f"normalisation (like the bundled all-MiniLM-L6-v2); '{tmp_path}' is not one — use "
-        "--encoder bf16 or float32 (NEWSRAG_ENCODER) for it."
+        "--encoder float32 (NEWSRAG_ENCODER) for it, or bf16 on a CPU with AVX512-BF16 or AMX."
     )
 
 
@@ -107,11 +111,57 @@ def test_int8_keeps_the_first_layer_float_and_quantises_the_rest(
     import onnx
 
     folder = export_folder("all-MiniLM-L6-v2", MODEL_DIR, onnx_cache)
-    ops = [n.op_type for n in onnx.load(str(folder / "model-int8.onnx")).graph.node]
+    ops = [n.op_type for n in onnx.load(str(folder / graph_file("onnx-int8"))).graph.node]
     assert ops.count("Attention") == 1 and ops.count("QAttention") == 5  # of 6 layers
     assert ops.index("Attention") < ops.index("QAttention")
     assert recipe_version("onnx-int8") == recipe_version("onnx") == EXPORT_VERSION >= 2
     assert recipe_version("float32") == recipe_version("bf16") == 0
+
+
+def test_int8_weights_take_7_bits_on_x86_without_vnni() -> None:
+    from index.cpu import CpuFeatures
+
+    avx2 = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2", "fma"}))
+    vnni = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2", "avx512f", "avx512_vnni"}))
+    alder_lake = CpuFeatures("x86_64", "Intel Core", frozenset({"avx2", "avx_vnni"}))
+    unknown = CpuFeatures("AMD64")
+    arm = CpuFeatures("aarch64", "", frozenset({"asimd", "asimddp"}))
+    assert [weight_bits(c) for c in (avx2, vnni, alder_lake, unknown, arm)] == [7, 8, 8, 7, 8]
+    assert graph_file("onnx-int8", avx2) == "model-int8-7bit.onnx"
+    assert graph_file("onnx-int8", vnni) == graph_file("onnx-int8", arm) == "model-int8.onnx"
+    assert graph_file("onnx", avx2) == "model.onnx"
+
+
+def _int8_weight_range(path: Path) -> tuple[int, int]:
+    import onnx
+    from onnx import numpy_helper
+
+    weights = [
+        numpy_helper.to_array(t)
+        for t in onnx.load(str(path)).graph.initializer
+        if t.data_type == onnx.TensorProto.INT8
+    ]
+    assert len(weights) >= 20  # 5 layers' projections and feed-forwards
+    return min(int(w.min()) for w in weights), max(int(w.max()) for w in weights)
+
+
+@pytest.mark.integration
+def test_int8_weights_fit_this_cpu_and_7_bits_keep_the_vectors(
+    int8_embedder: Embedder, onnx_cache: Path, tmp_path: Path
+) -> None:
+    folder = export_folder("all-MiniLM-L6-v2", MODEL_DIR, onnx_cache)
+    low, high = _int8_weight_range(folder / graph_file("onnx-int8"))
+    if weight_bits() == 7:  # x86 without VNNI: 8-bit weights would saturate the products
+        assert low >= -64 and high <= 64  # 255 * 64 * 2 < 32,767
+    else:
+        assert low < -64 or high > 64
+    seven = tmp_path / "model-int8-7bit.onnx"
+    quantize(folder / "model.onnx", seven, bits=7)
+    low, high = _int8_weight_range(seven)
+    assert low >= -64 and high <= 64
+    session = OnnxEmbedder(open_session(seven), int8_embedder.tokenizer, "m", "onnx-int8")
+    exact = load_embedder(encoder="onnx").embed_documents(TEXTS)
+    assert np.sum(exact * session.embed_documents(TEXTS), axis=1).min() >= 0.985
 
 
 @pytest.mark.integration
@@ -119,12 +169,10 @@ def test_export_is_reused_and_made_again_when_deleted_or_damaged(
     int8_embedder: Embedder, onnx_cache: Path
 ) -> None:
     folder = export_folder("all-MiniLM-L6-v2", MODEL_DIR, onnx_cache)
-    graph = folder / "model-int8.onnx"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "model-int8.onnx",
-        "model.onnx",
-        "tokenizer.json",
-    ]
+    graph = folder / graph_file("onnx-int8")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [graph.name, "model.onnx", "tokenizer.json"]
+    )
     stamp = graph.stat().st_mtime_ns
     expected = int8_embedder.embed_documents(HEADLINES)
     assert load_embedder(encoder="onnx-int8").embed_documents(HEADLINES) == pytest.approx(expected)
@@ -154,8 +202,8 @@ def test_a_model_that_cannot_be_exported_names_the_encoders_that_work(
         OnnxEmbedder.load("all-MiniLM-L6-v2", MODEL_DIR, 256, "onnx-int8", cache=tmp_path)
     assert str(err.value) == (
         "Cannot export embedding model 'all-MiniLM-L6-v2' to ONNX for the onnx-int8 encoder "
-        "(OnnxExporterError: Unsupported operator aten::fancy_attention) — use --encoder bf16 "
-        "or float32 (NEWSRAG_ENCODER) for this model."
+        "(OnnxExporterError: Unsupported operator aten::fancy_attention) — use --encoder "
+        "float32 (NEWSRAG_ENCODER) for this model, or bf16 on a CPU with AVX512-BF16 or AMX."
     )
     folder = export_folder("all-MiniLM-L6-v2", MODEL_DIR, tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == ["tokenizer.json"]  # no half graph
