@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -147,6 +148,21 @@ def main() -> None:
       newsrag ingest sample_corpus/ --index ./idx
       newsrag ask "What did Rutte say about a European army?" --index ./idx
     """
+    warnings.showwarning = show_warning
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as one line on stderr ("warning: ..."), without Python's file and line: newsrag's
+    warnings (an index built with another encoder, an emulated bf16) say what to do."""
+    kind = "warning" if category is UserWarning else category.__name__
+    click.echo(f"{kind}: {message}", err=True)
 
 
 @main.command()
@@ -173,8 +189,9 @@ def main() -> None:
 @click.option(
     "--encoder",
     type=click.Choice(ENCODERS),
-    help="How the embedding model runs: bf16 (bfloat16 matrix products, faster on AVX-512 "
-    f"and AMX CPUs) or float32 [env NEWSRAG_ENCODER; default {DEFAULT_ENCODER}].",
+    help="How the embedding model runs: onnx-int8 (int8 matrix products in onnxruntime, the "
+    "fastest), onnx (float32 in onnxruntime), float32 (torch) or bf16 (torch, for CPUs with "
+    f"AVX512-BF16 or AMX) [env NEWSRAG_ENCODER; default {DEFAULT_ENCODER}].",
 )
 @click.option(
     "--chunk-header/--no-chunk-header",
@@ -509,12 +526,19 @@ def read_users(auth: Sequence[str], auth_file: Path | None) -> list[tuple[str, s
     "choice an answer names counts as its pick (by default the assistant is given the choices "
     "and picks one).",
 )
+@click.option(
+    "--by",
+    metavar="FIELD",
+    help="Also score each group of questions that share a value of this field of the Q&A "
+    "items (e.g. RealTimeQA's answer_in_search_results or source).",
+)
 @json_option
 def eval_command(
     qa_file: Path,
     mode: str | None,
     out: Path | None,
     open_answers: bool,
+    by: str | None,
     as_json: bool,
     **options: Any,
 ) -> None:
@@ -526,6 +550,7 @@ def eval_command(
     Example:
       newsrag eval eval/sample_qa.jsonl --index ./idx --out report.json
       newsrag eval questions.jsonl --index ./idx --open --json
+      newsrag eval questions.jsonl --index ./idx --by answer_in_search_results
     """
     from eval import format_table, load_qa, run_eval, write_report
 
@@ -533,7 +558,7 @@ def eval_command(
     items = load_qa(qa_file)
     bar = None if as_json else progress_bar("Evaluating", "question")
     assistant = Assistant.open(settings=settings)
-    report = run_eval(assistant, items, progress=bar, mode=mode, choices=not open_answers)
+    report = run_eval(assistant, items, progress=bar, mode=mode, choices=not open_answers, by=by)
     if out:
         write_report(report, out)
     if as_json:

@@ -24,7 +24,8 @@ class QAItem:
 
     ``evidence`` strings mark the passages that support the answer (when absent, a passage that
     contains a gold answer counts); ``choices`` make it a multiple-choice question;
-    ``answerable=False`` means the right response is a refusal.
+    ``answerable=False`` means the right response is a refusal. ``labels`` keep the item's other
+    plain fields (strings, numbers, true/false) as text, for ``newsrag eval --by FIELD``.
 
     >>> item = QAItem("q1", "Which country poses the biggest threat?", answer="Russia",
     ...               choices=("Russia", "China"))
@@ -40,6 +41,16 @@ class QAItem:
     choices: tuple[str, ...] = ()
     answerable: bool = True
     question_date: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label(self, field: str) -> str | None:
+        """The item's ``field`` as text ("true"/"false" for booleans), or None without it:
+        one of its labels, ``answerable`` or ``question_date``."""
+        if field == "answerable":
+            return "true" if self.answerable else "false"
+        if field == "question_date":
+            return self.question_date
+        return dict(self.labels).get(field)
 
     @property
     def gold(self) -> tuple[str, ...]:
@@ -113,6 +124,7 @@ def parse_item(obj: dict[str, Any], where: str) -> QAItem:
         choices=_strings(obj, "choices", where),
         answerable=_flag(obj, "answerable", where),
         question_date=_date(obj, where),
+        labels=_labels(obj),
     )
     if item.choices and item.correct_choice is None:
         raise QAFormatError(
@@ -120,6 +132,23 @@ def parse_item(obj: dict[str, Any], where: str) -> QAItem:
             "— set 'answer' to the right choice."
         )
     return item
+
+
+OWN = ("id", "question", "answer", "answers", "evidence", "choices", "answerable", "question_date")
+
+
+def _labels(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The plain fields of ``obj`` (strings, numbers, true/false) that are not a QAItem's own,
+    as text: RealTimeQA's ``source`` and ``answer_in_search_results``, say."""
+    out = []
+    for key, value in obj.items():
+        if key in OWN:
+            continue
+        if isinstance(value, bool):
+            out.append((key, "true" if value else "false"))
+        elif isinstance(value, str | int | float):
+            out.append((key, str(value)))
+    return tuple(out)
 
 
 def _id(obj: dict[str, Any], where: str) -> str:

@@ -29,6 +29,27 @@ HEADLINE: tuple[tuple[str, str, int], ...] = (
 )
 
 
+# what each group of ``newsrag eval --by`` reports: its counts and metrics
+GROUP_KEYS = (
+    "n",
+    "n_answerable",
+    "n_unanswerable",
+    "n_with_choices",
+    *(key for key, _, _ in HEADLINE),
+)
+# the columns of the groups' table: (key, header)
+GROUP_COLUMNS = (
+    ("n", "n"),
+    ("hit@1", "hit@1"),
+    ("hit@5", "hit@5"),
+    ("hit@10", "hit@10"),
+    ("mrr@10", "MRR@10"),
+    ("answer_recall", "recall"),
+    ("choice_accuracy", "choice"),
+    ("refusal_accuracy", "refusal"),
+)
+
+
 @dataclass(frozen=True)
 class QuestionResult:
     """How the assistant did on one question. Scores that do not apply to it are None."""
@@ -94,9 +115,23 @@ class EvalReport:
     p50_ms: float | None
     p95_ms: float | None
     results: tuple[QuestionResult, ...] = ()
+    by: str | None = None  # the Q&A field the questions are grouped by (``newsrag eval --by``)
+    groups: tuple[tuple[str, EvalReport], ...] = ()  # (the field's value, its questions' report)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``newsrag eval --json`` object: counts, settings, metrics, then ``results``."""
+        """The ``newsrag eval --json`` object: counts, settings, metrics, with ``--by`` the field
+        and each group's counts and metrics, then ``results``."""
+        data = self._summary()
+        if self.by is not None:
+            data["by"] = self.by
+            data["groups"] = {
+                value: {k: v for k, v in group._summary().items() if k in GROUP_KEYS}
+                for value, group in self.groups
+            }
+        data["results"] = [r.to_dict() for r in self.results]
+        return data
+
+    def _summary(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "n_answerable": self.n_answerable,
@@ -119,7 +154,6 @@ class EvalReport:
             "mean_answer_words": self.mean_answer_words,
             "p50_ms": self.p50_ms,
             "p95_ms": self.p95_ms,
-            "results": [r.to_dict() for r in self.results],
         }
 
 
@@ -138,7 +172,24 @@ def format_table(report: EvalReport) -> str:
     ]
     rows += [(label, _number(data[key], digits)) for key, label, digits in HEADLINE]
     width = max(len(label) for label, _ in rows)
-    return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+    table = "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
+    if report.by is None:
+        return table
+    return table + "\n\n" + _groups_table(report.by, data["groups"])
+
+
+def _groups_table(by: str, groups: dict[str, dict[str, Any]]) -> str:
+    """One row per value of ``by``: its question count and headline metrics."""
+    first = max([len(by), *(len(value) for value in groups)])
+    header = f"{by:<{first}}" + "".join(f"  {title:>7}" for _, title in GROUP_COLUMNS)
+    lines = [header, "-" * len(header)]
+    for value, metrics in groups.items():
+        cells = [
+            f"{metrics[key]:>7}" if key == "n" else f"{_number(metrics[key], 3):>7}"
+            for key, _ in GROUP_COLUMNS
+        ]
+        lines.append(f"{value:<{first}}" + "".join(f"  {cell}" for cell in cells))
+    return "\n".join(lines)
 
 
 def _number(value: float | None, digits: int) -> str:

@@ -3,6 +3,7 @@ and summarise into an :class:`EvalReport`."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -87,6 +88,7 @@ def run_eval(
     progress: Callable[[int], Progress] | None = None,
     mode: str | None = None,
     choices: bool = True,
+    by: str | None = None,
 ) -> EvalReport:
     """Score ``assistant`` on ``items``.
 
@@ -97,8 +99,11 @@ def run_eval(
     the settings'). ``choices``: give the assistant each multiple-choice item's options, so it
     picks one (``Answer.choice``); with False it answers openly and the option its answer names
     counts as its pick. ``progress(total)`` returns a callback that is told how many questions
-    each step finished.
+    each step finished. ``by``: also report each group of questions that share a value of that
+    Q&A field (``QAItem.labels``), e.g. RealTimeQA's ``answer_in_search_results``.
     """
+    if by is not None:
+        check_group_field(items, by)
     k = assistant.settings.top_k if k is None else k
     if k < 1:
         raise ConfigError(f"k={k} passages cannot answer a question — use k of at least 1.")
@@ -109,9 +114,46 @@ def run_eval(
         results.append(score_question(assistant, item, k, texts, mode, choices))
         if advance:
             advance(1)
-    return summarize(
-        results, k, assistant.settings.location, assistant.index.embedder.name, choices
+    where, model = assistant.settings.location, assistant.index.embedder.name
+    report = summarize(results, k, where, model, choices)
+    if by is None:
+        return report
+    groups = group_results(results, by)
+    return dataclasses.replace(
+        report,
+        by=by,
+        groups=tuple(
+            (value, summarize(group, k, where, model, choices)) for value, group in groups
+        ),
     )
+
+
+MISSING = "(none)"  # the group of questions without the ``--by`` field
+
+
+def check_group_field(items: Sequence[QAItem], field: str) -> None:
+    """Refuse a ``--by`` field that no question has, naming the fields they do have."""
+    if any(item.label(field) is not None for item in items):
+        return
+    known = sorted({key for item in items for key, _ in item.labels} | {"answerable"})
+    if any(item.question_date for item in items):
+        known = sorted([*known, "question_date"])
+    raise ConfigError(
+        f"No question has the field {field!r} to group by — use one of the fields they have: "
+        f"{', '.join(known)}."
+    )
+
+
+def group_results(
+    results: Sequence[QuestionResult], field: str
+) -> list[tuple[str, list[QuestionResult]]]:
+    """``results`` grouped by their item's ``field`` value, groups in order of first
+    appearance; questions without the field form the group "(none)", last."""
+    groups: dict[str, list[QuestionResult]] = {}
+    for r in results:
+        groups.setdefault(r.item.label(field) or MISSING, []).append(r)
+    ordered = sorted(groups.items(), key=lambda pair: pair[0] == MISSING)
+    return ordered
 
 
 def score_question(

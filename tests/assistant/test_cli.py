@@ -218,14 +218,37 @@ def test_rebuild_switches_the_model(tmp_path: Path) -> None:
     )
 
 
+def test_warnings_are_one_line_that_says_what_to_do(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    model = ("--embedding-model", "fake:16")
+    assert run("ingest", str(SAMPLE_CORPUS), "--index", idx, "--quiet", *model)[0] == 0
+    code, _, err = run("ingest", str(SAMPLE_CORPUS), "--index", idx, "--encoder", "bf16", *model)
+    assert code == 0
+    assert err.splitlines()[0] == (
+        f"warning: The index at {idx} was built with the onnx-int8 encoder and keeps it (bf16 "
+        f"is configured). To switch, rebuild: newsrag ingest PATH --index {idx} --rebuild "
+        "--encoder bf16"
+    )
+    assert "UserWarning" not in err and "cli.py" not in err
+
+
 def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "report.json"
-    code, out, _ = run(
-        "eval", str(SAMPLE_QA), "--index", str(sample_index_dir), "--out", str(out_file)
-    )
+    index = ("--index", str(sample_index_dir))
+    code, out, _ = run("eval", str(SAMPLE_QA), *index, "--out", str(out_file), "--by", "answerable")
     assert code == 0
     assert "hit@5" in out
     report = json.loads(out_file.read_text())
+    # --by: the answerable questions' retrieval and the unanswerable ones' refusals, apart
+    assert report["by"] == "answerable" and list(report["groups"]) == ["true", "false"]
+    answerable, unanswerable = report["groups"]["true"], report["groups"]["false"]
+    assert (answerable["n"], unanswerable["n"]) == (24, 16)
+    assert answerable["hit@5"] == report["hit@5"] and unanswerable["hit@5"] is None
+    assert unanswerable["refusal_accuracy"] == report["refusal_accuracy"]
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("answerable "))
+    assert lines[header].split()[:3] == ["answerable", "n", "hit@1"]
+    assert lines[header + 3].split()[:3] == ["false", "16", "n/a"]
     assert report["citation_validity"] == 1.0
     # quality floors measured on this set (README results table), so regressions show up here
     assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.85
@@ -239,6 +262,15 @@ def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
         "citations",
         "first_relevant_rank",
     }
+
+
+def test_eval_by_a_field_no_question_has_stops_before_asking(sample_index_dir: Path) -> None:
+    code, _, err = run("eval", str(SAMPLE_QA), "--index", str(sample_index_dir), "--by", "topic")
+    assert code == 1
+    assert err == (
+        "Error: No question has the field 'topic' to group by — use one of the fields they "
+        "have: answerable, question_date.\n"
+    )
 
 
 def test_console_script_prints_one_json_object(sample_index_dir: Path) -> None:

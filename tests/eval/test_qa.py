@@ -71,6 +71,33 @@ def test_reads_the_realtimeqa_format_and_ignores_extra_keys(tmp_path: Path) -> N
     assert item.correct_choice == "Venezuela"
     assert item.gold == ("Venezuela",)
     assert item.evidence == ()
+    # kept as labels, for newsrag eval --by
+    assert item.labels == (("source", "CNN"), ("answer_in_search_results", "true"))
+    assert item.label("answer_in_search_results") == "true" and item.label("source") == "CNN"
+    assert item.label("question_date") == "2026-01-08" and item.label("answerable") == "true"
+    assert item.label("topic") is None
+
+
+def test_labels_are_the_plain_fields_newsrag_does_not_read_itself(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path,
+        json.dumps(
+            {
+                "id": "q",
+                "question": "?",
+                "answer": "58",
+                "week": 3,
+                "score": 0.5,
+                "hard": False,
+                "tags": ["a"],
+                "meta": {"x": 1},
+                "note": None,
+            }
+        ),
+    )
+    [item] = load_qa(path)
+    assert item.labels == (("week", "3"), ("score", "0.5"), ("hard", "false"))
+    assert item.label("answer") is None  # its own fields are not labels
 
 
 def test_gold_joins_answer_and_answers_without_repeats() -> None:

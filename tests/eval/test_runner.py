@@ -429,6 +429,63 @@ def test_format_table_shows_null_metrics_as_na(clock: FakeClock) -> None:
     assert "hit@1               n/a" in table.splitlines()
 
 
+def test_by_a_field_reports_each_group_of_questions(clock: FakeClock) -> None:
+    items = [
+        replace(item, labels=(("in_results", flag),))
+        for item, flag in zip(ITEMS[:3], ["true", "false", "true"], strict=True)
+    ] + ITEMS[3:]
+    report = run_eval(FakeAssistant(SCRIPTS), items, by="in_results")
+    whole = run_eval(FakeAssistant(SCRIPTS), items)
+    assert report.hit_at_5 == whole.hit_at_5 and report.by == "in_results"
+    data = report.to_dict()
+    assert list(data)[-3:] == ["by", "groups", "results"]  # after the metrics, before results
+    assert list(data["groups"]) == ["true", "false", "(none)"]  # first seen; missing last
+    true, false, none = (data["groups"][v] for v in ("true", "false", "(none)"))
+    assert (true["n"], false["n"], none["n"]) == (2, 1, 2)
+    # q1: evidence at rank 2; q3: at rank 7; q2: gold at rank 1
+    assert true["hit@1"] == 0.0 and true["hit@5"] == 0.5 and true["hit@10"] == 1.0
+    assert false["hit@1"] == 1.0 and false["mrr@10"] == 1.0
+    assert none["n_unanswerable"] == 2 and none["refusal_accuracy"] == 0.5
+    assert "results" not in true and "index" not in true
+
+    table = format_table(report).split("\n\n")[1].splitlines()
+    assert table[0].split() == [
+        "in_results",
+        "n",
+        "hit@1",
+        "hit@5",
+        "hit@10",
+        "MRR@10",
+        "recall",
+        "choice",
+        "refusal",
+    ]
+    assert table[2].split() == [
+        "true",
+        "2",
+        "0.000",
+        "0.500",
+        "1.000",
+        "0.321",  # (1/2 + 1/7) / 2
+        "0.500",
+        "1.000",
+        "n/a",
+    ]
+    assert table[4].split()[:3] == ["(none)", "2", "n/a"]
+
+
+def test_by_a_field_no_question_has_names_the_fields_they_have(clock: FakeClock) -> None:
+    items = [replace(ITEMS[0], labels=(("source", "CNN"),), question_date="2026-01-08")]
+    with pytest.raises(ConfigError) as err:
+        run_eval(FakeAssistant(SCRIPTS), items, by="topic")
+    assert str(err.value) == (
+        "No question has the field 'topic' to group by — use one of the fields they have: "
+        "answerable, question_date, source."
+    )
+    by_answerable = run_eval(FakeAssistant(SCRIPTS), ITEMS, by="answerable").to_dict()
+    assert {v: g["n"] for v, g in by_answerable["groups"].items()} == {"true": 3, "false": 2}
+
+
 def test_write_report_writes_utf8_json(report: EvalReport, tmp_path: Path) -> None:
     path = write_report(report, tmp_path / "out" / "report.json")
 
