@@ -81,7 +81,8 @@ def agreement(embedders: dict[str, Embedder], texts: Sequence[str]) -> dict[str,
     exact = embedders["float32"].embed_documents(texts)
     result = {}
     for name, embedder in embedders.items():
-        cosines = np.sum(exact * embedder.embed_documents(texts), axis=1)
+        vectors = exact if name == "float32" else embedder.embed_documents(texts)
+        cosines = np.sum(exact * vectors, axis=1)
         result[name] = {"mean": float(cosines.mean()), "min": float(cosines.min())}
     return result
 
