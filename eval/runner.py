@@ -152,8 +152,7 @@ def group_results(
     groups: dict[str, list[QuestionResult]] = {}
     for r in results:
         groups.setdefault(r.item.label(field) or MISSING, []).append(r)
-    ordered = sorted(groups.items(), key=lambda pair: pair[0] == MISSING)
-    return ordered
+    return sorted(groups.items(), key=lambda pair: pair[0] == MISSING)
 
 
 def score_question(
