@@ -135,9 +135,14 @@ def check_group_field(items: Sequence[QAItem], field: str) -> None:
     """Refuse a ``--by`` field that no question has, naming the fields they do have."""
     if any(item.label(field) is not None for item in items):
         return
-    known = sorted({key for item in items for key, _ in item.labels} | {"answerable"})
-    if any(item.question_date for item in items):
-        known = sorted([*known, "question_date"])
+    known = sorted(
+        {
+            key
+            for item in items
+            for key in (*dict(item.labels), "answerable", "question_date")
+            if item.label(key) is not None
+        }
+    )
     raise ConfigError(
         f"No question has the field {field!r} to group by — use one of the fields they have: "
         f"{', '.join(known)}."
