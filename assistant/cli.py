@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -149,6 +150,19 @@ def main() -> None:
       newsrag ask "What did Rutte say about a European army?" --index ./idx
     """
     warnings.showwarning = show_warning
+
+
+def run() -> None:
+    """The ``newsrag`` console script: :func:`main`, with what is loaded kept out of the garbage
+    collector's way. Nearly all of a command's objects (modules, classes, the index it opened)
+    live until the process ends, and Python's exit runs several full collections over them: with
+    ~150,000 objects, about 0.8 s of a `newsrag ask` on 2 cores. Frozen objects are skipped
+    by every later collection (``gc.freeze``); objects made after are still collected."""
+    gc.freeze()  # the imports: every collection during the command skips them
+    try:
+        main()
+    finally:
+        gc.freeze()  # and everything else, before the exit's collections
 
 
 def show_warning(

@@ -96,7 +96,7 @@ def newsrag(args: Sequence[str], env: dict[str, str]) -> tuple[str, float]:
     """Run the ``newsrag`` command in a fresh process; its stdout and wall seconds."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", "from assistant.cli import main; main()", *args],
+        [sys.executable, "-c", "from assistant.cli import run; run()", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -35,7 +35,7 @@ def ingest_command(corpus: list[str], index_dir: Path, model: str) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "from assistant.cli import main; main()",
+        "from assistant.cli import run; run()",
         "ingest",
         *corpus,
         "--index",

@@ -288,6 +288,29 @@ def test_console_script_prints_one_json_object(sample_index_dir: Path) -> None:
     assert json.loads(proc.stdout)["citations"]
 
 
+def test_console_script_freezes_the_garbage_collector_around_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import entry_points
+
+    import assistant.cli
+
+    (script,) = entry_points(group="console_scripts", name="newsrag")
+    assert script.value == "assistant.cli:run"
+    calls: list[str] = []
+
+    def command() -> None:
+        calls.append("command")
+        raise SystemExit(3)  # click's standalone mode always ends in SystemExit
+
+    monkeypatch.setattr(assistant.cli.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(assistant.cli, "main", command)
+    with pytest.raises(SystemExit) as stopped:
+        assistant.cli.run()
+    assert stopped.value.code == 3
+    assert calls == ["freeze", "command", "freeze"]
+
+
 def test_help_has_examples() -> None:
     for command in ("ingest", "ask", "search", "chat", "eval"):
         code, out, _ = run(command, "--help")

@@ -132,7 +132,7 @@ def cli(*args: str) -> tuple[int, str, str]:
     """``newsrag`` in a process of its own, as a user runs it (an embedded Chroma that failed
     to write is not reused)."""
     done = subprocess.run(
-        [sys.executable, "-c", "from assistant.cli import main; main()", *args],
+        [sys.executable, "-c", "from assistant.cli import run; run()", *args],
         capture_output=True,
         text=True,
         timeout=600,

@@ -56,7 +56,7 @@ def ingest_command(corpus: Path, index_dir: Path) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "from assistant.cli import main; main()",
+        "from assistant.cli import run; run()",
         "ingest",
         str(corpus),
         "--index",
