@@ -20,7 +20,7 @@ from index.ingest import Progress, ingest
 from index.keyword import KeywordRow, KeywordSync
 from index.loaders import Loaded, load_paths
 from index.lock import write_lock
-from index.onnx_encoder import recipe_version
+from index.onnx_encoder import int8_weight_bits, recipe_version
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Mode, Ranking, Reranker, Retriever, SearchFilters
@@ -150,6 +150,7 @@ class NewsIndex:
                 settings.chunk_header,
                 embedder.encoder,
                 recipe_version(embedder.encoder),
+                int8_weight_bits(embedder.encoder),
             )
         elif stored is not None:
             build = stored
@@ -283,4 +284,5 @@ class NewsIndex:
             chunk_header=build.chunk_header,
             encoder=build.encoder,
             encoder_version=build.encoder_version,
+            encoder_weight_bits=build.encoder_weight_bits,
         )

@@ -52,6 +52,12 @@ def weight_bits(cpu: CpuFeatures | None = None) -> int:
     return 7 if (cpu or cpu_features()).int8_saturates else 8
 
 
+def int8_weight_bits(encoder: str) -> int:
+    """The width of ``encoder``'s int8 weights on this CPU (8 or 7), or 0 for the encoders
+    without int8 weights; an index records it (``encoder_weight_bits``)."""
+    return weight_bits() if encoder == "onnx-int8" else 0
+
+
 def graph_file(encoder: str, cpu: CpuFeatures | None = None) -> str:
     """The cached graph's file name for ``encoder``: ``model.onnx``, ``model-int8.onnx``, or
     ``model-int8-7bit.onnx`` where the weights are 7-bit (see :func:`weight_bits`)."""

@@ -178,3 +178,4 @@ class IndexStats:
     chunk_header: bool = False
     encoder: str = "float32"  # how the model ran when the index was built
     encoder_version: int = 0  # the ONNX encoder's export recipe (0 for the torch encoders)
+    encoder_weight_bits: int = 0  # onnx-int8's weight width, 8 or 7 (0: another encoder)

@@ -40,7 +40,7 @@ from index.errors import (
 )
 from index.lock import disk_full_error, read_only_error, storage_error
 from index.metadata import date_as_int
-from index.onnx_encoder import ONNX_ENCODERS, recipe_version
+from index.onnx_encoder import ONNX_ENCODERS, int8_weight_bits, recipe_version
 from index.records import Article, ArticleInfo, Chunk
 
 SCHEMA_VERSION = 1
@@ -290,6 +290,10 @@ class BuildInfo:
     # the ONNX export recipe of the encoder (index/onnx_encoder.EXPORT_VERSION), 0 for torch;
     # ONNX indexes from before it was recorded were built by recipe 1
     encoder_version: int = 0
+    # onnx-int8's weight width where the index was built (index/onnx_encoder.weight_bits): 8,
+    # or 7 on x86 without VNNI; 0 for the other encoders and int8 indexes from before it was
+    # recorded
+    encoder_weight_bits: int = 0
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -301,6 +305,7 @@ class BuildInfo:
             "chunk_header": self.chunk_header,
             "encoder": self.encoder,
             "encoder_version": self.encoder_version,
+            "encoder_weight_bits": self.encoder_weight_bits,
         }
 
     @classmethod
@@ -314,6 +319,7 @@ class BuildInfo:
             bool(meta.get("chunk_header", False)),
             encoder,
             int(meta.get("encoder_version", 1 if encoder in ONNX_ENCODERS else 0)),
+            int(meta.get("encoder_weight_bits", 0)),
         )
 
 
@@ -650,8 +656,11 @@ def check_build(stored: BuildInfo, wanted: BuildInfo, location: str, *, chunking
         )
 
 
-def encoder_warning(stored: BuildInfo, encoder: str, location: str, *, given: bool) -> str | None:
+def encoder_warning(
+    stored: BuildInfo, encoder: str, location: str, *, given: bool, bits: int | None = None
+) -> str | None:
     """The warning when ``encoder`` differs from the one that built the index, else None.
+    ``bits``: the int8 weight width here (default: :func:`int8_weight_bits` on this CPU).
 
     Not an error: bf16 and float32 vectors of one model agree to cosine >= 0.9999, so they
     can be mixed. An index keeps its encoder for queries and later ingests (the configured one
@@ -659,7 +668,16 @@ def encoder_warning(stored: BuildInfo, encoder: str, location: str, *, given: bo
     """
     if stored.encoder == encoder:
         if stored.encoder_version == recipe_version(encoder):
-            return None
+            bits = int8_weight_bits(encoder) if bits is None else bits
+            if stored.encoder_weight_bits in (0, bits):
+                return None
+            return (
+                f"The index at {location} was built with {stored.encoder_weight_bits}-bit "
+                f"{encoder} weights on another CPU; this one runs {bits}-bit ones (see "
+                "'newsrag stats'), whose vectors differ slightly (cosine about 0.99). Search "
+                "works across both; to re-embed everything on this machine: newsrag ingest "
+                f"PATH {location_option(location)} --rebuild"
+            )
         return (
             f"The index at {location} was built by an earlier {encoder} recipe "
             f"({stored.encoder_version}); new passages and questions are embedded by recipe "

@@ -147,6 +147,23 @@ def test_an_onnx_index_from_an_earlier_recipe_reads_as_recipe_1_and_warns_on_ing
     )
 
 
+def test_an_int8_index_records_its_weight_width_and_another_width_warns_on_ingest() -> None:
+    built = BuildInfo("all-MiniLM-L6-v2", 384, 160, 30, False, "onnx-int8", EXPORT_VERSION, 8)
+    assert BuildInfo.from_metadata(built.as_metadata()) == built
+    meta = built.as_metadata()
+    del meta["encoder_weight_bits"]  # built before the width was recorded: unknown, no warning
+    unknown = BuildInfo.from_metadata(meta)
+    assert unknown.encoder_weight_bits == 0
+    assert encoder_warning(unknown, "onnx-int8", "/idx", given=False, bits=7) is None
+    assert encoder_warning(built, "onnx-int8", "/idx", given=False, bits=8) is None
+    assert encoder_warning(built, "onnx-int8", "/idx", given=False, bits=7) == (
+        "The index at /idx was built with 8-bit onnx-int8 weights on another CPU; this one "
+        "runs 7-bit ones (see 'newsrag stats'), whose vectors differ slightly (cosine about "
+        "0.99). Search works across both; to re-embed everything on this machine: newsrag "
+        "ingest PATH --index /idx --rebuild"
+    )
+
+
 def test_index_keeps_its_encoder_and_another_setting_only_warns_on_ingest(
     tiny_corpus: list[Article], fake_settings: Settings
 ) -> None:

@@ -220,6 +220,7 @@ def test_an_index_records_the_onnx_encoder_and_queries_with_it(
     reader = NewsIndex.open(settings=settings.replace(encoder="float32"))
     assert reader.stats().encoder == "onnx-int8"
     assert reader.stats().encoder_version == EXPORT_VERSION
+    assert reader.stats().encoder_weight_bits == weight_bits() in (7, 8)
     hits = reader.search("What did Rutte say about a European army?", k=3, as_of=None)
     assert reader.embedder.encoder == "onnx-int8"
     assert "Rutte" in hits[0].chunk.text
