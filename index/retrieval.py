@@ -282,7 +282,12 @@ def _apply_priors(
         bonus = r.lead_weight if c.position == 0 else 0.0
         if use_time and preference is not None:
             bonus += r.time_weight * preference.score(c.published)
-        shaped.append(dataclasses.replace(c, relevance=c.relevance + bonus))
+        # built directly: dataclasses.replace took 2 ms a query over ~160 candidates
+        shaped.append(
+            Candidate(
+                c.chunk_id, c.article_id, c.published, c.position, c.relevance + bonus, c.cosine
+            )
+        )
     shaped.sort(key=lambda c: (-c.relevance, c.chunk_id))
     return shaped
 

@@ -26,6 +26,16 @@ def test_every_mode_finds_the_article_asked_about(
         fake_index.search("measles", mode="fuzzy")
 
 
+def test_an_index_never_written_or_emptied_by_deletes_finds_nothing_in_every_mode(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    modes = ("hybrid", "dense", "keyword")
+    assert [fake_index.search("measles vaccination", 3, mode=m) for m in modes] == [[], [], []]
+    fake_index.ingest_articles(tiny_corpus[:1])
+    fake_index.delete(tiny_corpus[0].id)
+    assert [fake_index.search("measles vaccination", 3, mode=m) for m in modes] == [[], [], []]
+
+
 def test_hybrid_keeps_a_keyword_only_match(
     fake_index: NewsIndex, tiny_corpus: list[Article]
 ) -> None:

@@ -59,6 +59,13 @@ def test_ingest_search_delete_and_stats_on_the_server(
 
 
 @pytest.mark.integration
+def test_an_empty_index_on_the_server_finds_nothing(server_settings: Settings) -> None:
+    index = NewsIndex.open(settings=server_settings, create=True)
+    for mode in ("hybrid", "dense", "keyword"):
+        assert index.search("lottery jackpot syndicate", k=3, mode=mode) == []
+
+
+@pytest.mark.integration
 def test_missing_index_on_the_server_names_the_flag(server_settings: Settings) -> None:
     with pytest.raises(IndexNotFoundError) as err:
         NewsIndex.open(settings=server_settings)
