@@ -15,7 +15,7 @@ from assistant.followup import Turn, resolve, turns_from
 from assistant.records import Answer
 from assistant.retriever import NewsRetriever
 from index.config import Settings
-from index.embeddings import Embedder
+from index.embeddings import Embedder, MemoEmbedder
 from index.newsindex import NewsIndex
 from index.records import Hit
 from index.retrieval import SearchFilters
@@ -42,7 +42,7 @@ class Assistant:
         self.index = index
         self.settings = index.settings
         self.extractive = ExtractiveAnswerer(
-            index.embedder, self.settings.answer_words, self.settings.min_score
+            MemoEmbedder(index.embedder), self.settings.answer_words, self.settings.min_score
         )
         self.answerer: Answerer = answerer or self._default_answerer()
         self.retrieval = build_retrieval(index, self.settings.top_k)

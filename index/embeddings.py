@@ -8,7 +8,9 @@ import contextlib
 import hashlib
 import os
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -41,6 +43,62 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class MemoEmbedder:
+    """``inner``, remembering the vectors of the last ``size`` texts it embedded. The answerer
+    embeds the question more than once per answer, and the same passages' sentences again for
+    a follow-up or for the next user asking about the same story. Thread-safe; documents and
+    queries are remembered apart (a model may embed a query with a prompt of its own).
+
+    >>> memo = MemoEmbedder(index.embedder)
+    >>> memo.embed_query("European army") is memo.embed_query("European army")
+    True
+    """
+
+    def __init__(self, inner: Embedder, size: int = 4096) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.encoder = inner.encoder
+        self.size = size
+        self._vectors: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        known = {t: v for t in dict.fromkeys(texts) if (v := self._recall((False, t))) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            vectors = self.inner.embed_documents(missing)
+            fresh = {t: np.array(v) for t, v in zip(missing, vectors, strict=True)}  # own rows
+            self._keep({(False, t): v for t, v in fresh.items()})
+            known.update(fresh)
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self._recall((True, text))
+        if vector is None:
+            vector = np.array(self.inner.embed_query(text))
+            self._keep({(True, text): vector})
+        return vector
+
+    def _recall(self, key: tuple[bool, str]) -> np.ndarray | None:
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+            return vector
+
+    def _keep(self, vectors: dict[tuple[bool, str], np.ndarray]) -> None:
+        with self._lock:
+            for key, vector in vectors.items():
+                vector.setflags(write=False)  # shared by every caller that asks for it
+                self._vectors[key] = vector
+                self._vectors.move_to_end(key)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
 
 
 def canonical_model_name(name: str) -> str:

@@ -1,8 +1,10 @@
 """The Runnable chain, the LangChain retriever and the Assistant over a real index."""
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
@@ -11,9 +13,10 @@ from langchain_core.runnables import RunnableLambda
 from assistant import Answer, Assistant, NewsIndex, NewsRetriever
 from assistant.chain import answer_with, option_passages, stream_with
 from eval.qa import load_qa
+from index.embeddings import Embedder
 from index.records import Article, Chunk, Hit
 from index.retrieval import SearchFilters
-from tests.conftest import RUTTE_QUESTION, SAMPLE_QA
+from tests.conftest import RUTTE_QUESTION, SAMPLE_QA, CountingEmbedder
 
 
 def test_chain_runs_retrieve_then_answer(fake_index: NewsIndex, tiny_corpus: list[Article]) -> None:
@@ -245,3 +248,22 @@ def test_a_choice_the_first_passages_miss_is_found_and_cited(sample_index: NewsI
     answer = assistant.ask(question, 1, as_of="2025-12-30", choices=choices)
     assert answer.choice == "Zoë Brandt" and answer.notices == ()
     assert "Brandt" in answer.citations[0].passage
+
+
+@pytest.mark.integration
+def test_asking_again_embeds_only_the_search_query(
+    sample_index_dir: Path, real_embedder: Embedder
+) -> None:
+    counting = CountingEmbedder(real_embedder)
+    assistant = Assistant(NewsIndex.open(sample_index_dir, embedder=counting))
+    choices = ["a European army", "NATO's command structures"]
+    first = assistant.ask(RUTTE_QUESTION, choices=choices)
+    documents, queries = len(counting.documents), list(counting.queries)
+    assert documents > 0 and RUTTE_QUESTION in queries
+    again = assistant.ask(RUTTE_QUESTION, choices=choices)
+    assert again == first
+    # the answerer remembers the question and the passages' sentences; retrieval embeds anew
+    assert counting.documents[documents:] == []
+    repeated = counting.queries[len(queries) :]
+    assert RUTTE_QUESTION in repeated and not Counter(repeated) - Counter(queries)
+    assert len(repeated) < len(queries)

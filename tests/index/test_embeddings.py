@@ -1,13 +1,21 @@
 """Embedders: the encoder option, checked once; bf16 vectors of the real model match float32."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.embeddings import SentenceTransformerEmbedder, load_embedder, model_location
+from index.embeddings import (
+    FakeEmbedder,
+    MemoEmbedder,
+    SentenceTransformerEmbedder,
+    load_embedder,
+    model_location,
+)
 from index.errors import EmbeddingModelError
 from index.mean_pooling import MeanPoolingModel, plain_max_length
+from tests.conftest import CountingEmbedder
 
 HEADLINES = [
     "Rutte says Europe needs its own army, not just more spending",
@@ -98,3 +106,52 @@ def test_bundled_model_runs_without_sentence_transformers_and_gives_its_vectors(
 def test_only_plain_mean_pooling_folders_skip_sentence_transformers(tmp_path: Path) -> None:
     assert plain_max_length(Path(model_location("all-MiniLM-L6-v2"))) == 256
     assert plain_max_length(tmp_path) is None  # no modules.json
+
+
+def test_memo_embeds_each_text_once_and_returns_the_inner_vectors() -> None:
+    fake = FakeEmbedder(32)
+    counting = CountingEmbedder(fake)
+    memo = MemoEmbedder(counting, size=3)
+    texts = ["Rutte warned", "army plans", "Rutte warned"]
+    first = memo.embed_documents(texts)
+    assert np.array_equal(first, fake.embed_documents(texts))
+    assert counting.documents == ["Rutte warned", "army plans"]  # a repeat in one call: once
+    again = memo.embed_documents(["army plans", "new text", "Rutte warned"])
+    assert np.array_equal(again, fake.embed_documents(["army plans", "new text", "Rutte warned"]))
+    assert counting.documents == ["Rutte warned", "army plans", "new text"]
+    # queries are remembered apart from documents (a model may prompt its queries)
+    assert np.array_equal(memo.embed_query("army plans"), fake.embed_query("army plans"))
+    assert memo.embed_query("army plans") is memo.embed_query("army plans")
+    assert counting.queries == ["army plans"]
+    assert memo.embed_documents([]).shape == (0, 32)
+
+
+def test_memo_forgets_the_least_recently_used_text_past_its_size() -> None:
+    counting = CountingEmbedder(FakeEmbedder(16))
+    memo = MemoEmbedder(counting, size=2)
+    memo.embed_documents(["a", "b"])
+    memo.embed_documents(["a"])  # "a" used again: "b" is now the oldest
+    memo.embed_documents(["c"])  # evicts "b"
+    memo.embed_documents(["a", "b"])
+    assert counting.documents == ["a", "b", "c", "b"]
+
+
+def test_memo_vectors_cannot_be_changed_by_a_caller() -> None:
+    memo = MemoEmbedder(FakeEmbedder(8))
+    query = memo.embed_query("Rutte")
+    with pytest.raises(ValueError, match="read-only"):
+        query *= 2
+    documents = memo.embed_documents(["Rutte"])
+    documents *= 2  # a fresh array: the remembered vector stays as it was
+    assert np.array_equal(
+        memo.embed_documents(["Rutte"]), FakeEmbedder(8).embed_documents(["Rutte"])
+    )
+
+
+def test_memo_is_safe_under_threads() -> None:
+    fake = FakeEmbedder(16)
+    memo = MemoEmbedder(fake, size=50)
+    texts = [f"text {i % 80}" for i in range(400)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda t: memo.embed_documents([t])[0], texts))
+    assert np.array_equal(np.stack(got), fake.embed_documents(texts))
