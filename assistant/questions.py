@@ -49,15 +49,15 @@ _NAME_Q = re.compile(
 )
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold(text: str) -> str:
     """Lowercase without accents, so "Nicolás" matches "Nicolas"."""
     if text.isascii():  # nothing to decompose: most words, at a tenth of the cost
         return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("\u2019", "'"))
     return _NON_ASCII.sub(_without_accents, decomposed)  # only the non-ASCII runs looked at
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def _without_accents(run: re.Match[str]) -> str:

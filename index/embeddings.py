@@ -66,15 +66,16 @@ class MemoEmbedder:
         self._lock = threading.Lock()
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        known = {t: v for t in dict.fromkeys(texts) if (v := self._recall((False, t))) is not None}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        known = {t: v for t in unique if (v := self._recall((False, t))) is not None}
+        missing = [t for t in unique if t not in known]
         if missing:
             vectors = self.inner.embed_documents(missing)
             fresh = {t: np.array(v) for t, v in zip(missing, vectors, strict=True)}  # own rows
             self._keep({(False, t): v for t, v in fresh.items()})
             known.update(fresh)
-        if not texts:
-            return np.empty((0, self.dimension), dtype=np.float32)
         return np.stack([known[t] for t in texts])
 
     def embed_query(self, text: str) -> np.ndarray:

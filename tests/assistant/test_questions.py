@@ -5,6 +5,7 @@ from assistant.questions import (
     content_words,
     doer_verb,
     focus_noun,
+    fold,
     holds_fact,
     holds_focus,
     holds_kind,
@@ -14,6 +15,15 @@ from assistant.questions import (
     speech_subject,
     speech_topic,
 )
+
+
+def test_fold_drops_case_and_accents_and_keeps_everything_else() -> None:
+    assert fold("NATO Says") == "nato says"  # ASCII: casefolded only
+    assert fold("Nicolás Maduro\u2019s \u201carmy\u201d \u2014 Zo\u00eb") == (
+        "nicolas maduro's \u201carmy\u201d \u2014 zoe"
+    )
+    assert fold("e\u0301te\u0301 \ufb01ne Stra\u00dfe") == "ete fine strasse"  # NFKD, casefold
+    assert fold("") == ""
 
 
 def test_entities_skip_question_words_months_and_acronyms() -> None:
