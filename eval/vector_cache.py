@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embeddings import Embedder
-from index.onnx_encoder import EXPORT_VERSION, ONNX_ENCODERS, weight_bits
+from index.onnx_encoder import EXPORT_VERSION, ONNX_ENCODERS, int8_weight_bits
 
 
 def text_key(model: str, text: str) -> bytes:
@@ -21,9 +21,9 @@ def text_key(model: str, text: str) -> bytes:
 def encoder_tag(encoder: str) -> str:
     """How cached vectors and indexes name ``encoder``: by name, and an ONNX encoder with its
     export recipe's version after the first (another recipe, other vectors), int8 with ``-7bit``
-    on CPUs that run it with 7-bit weights (see ``weight_bits``)."""
+    on CPUs that run it with 7-bit weights (see ``int8_weight_bits``)."""
     if encoder in ONNX_ENCODERS and EXPORT_VERSION > 1:
-        bits = "-7bit" if encoder == "onnx-int8" and weight_bits() == 7 else ""
+        bits = "-7bit" if int8_weight_bits(encoder) == 7 else ""
         return f"{encoder}/{EXPORT_VERSION}{bits}"
     return encoder
 

@@ -47,8 +47,8 @@ class Embedder(Protocol):
 
 class MemoEmbedder:
     """``inner``, remembering the vectors of the last ``size`` texts it embedded. The answerer
-    embeds the question more than once per answer, and the same passages' sentences again for
-    a follow-up or for the next user asking about the same story. Thread-safe; documents and
+    embeds a multiple-choice question twice per answer, and the same passages' sentences again
+    for a follow-up or for the next user asking about the same story. Thread-safe; documents and
     queries are remembered apart (a model may embed a query with a prompt of its own).
 
     >>> memo = MemoEmbedder(index.embedder)
