@@ -1,6 +1,8 @@
 """The speed and memory benchmark: encode rate of each encoder option, `newsrag ingest` against a
 bare encode of the same chunk texts in the same run, retrieval quality and latency over the full
-corpus, cold start of `newsrag ask`, and the peak memory of ingest, in one table.
+corpus, cold start of `newsrag ask`, and the peak memory of ingest, in one table, with the CPU
+ceiling: the most chunks per second any encoder of the model could reach on this CPU (see
+eval.ceiling).
 
     python -m eval.bench \\
         --corpus ../shared/data/realtimeqa-2026/articles.jsonl --corpus ../shared/data/seed \\
@@ -30,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from eval import ceiling
 from eval.qa import load_qa
 from eval.retrieval_bench import build_index, newsrag_search, run_method
 from eval.vector_cache import CachingEmbedder, VectorCache
@@ -41,8 +44,11 @@ from index.embeddings import (
     Embedder,
     SentenceTransformerEmbedder,
     load_embedder,
+    model_location,
 )
+from index.errors import EmbeddingModelError
 from index.loaders import load_paths
+from index.mean_pooling import plain_max_length
 from index.onnx_encoder import usable_cores, weight_bits
 from index.records import Article
 from index.retrieval import Ranking
@@ -166,6 +172,20 @@ def quality(
     return summary.summary() | {"chunks": index.store.counts()[1]}, index.settings.index_dir
 
 
+def cpu_ceiling(name: str, texts: Sequence[str]) -> ceiling.Ceiling:
+    """The most chunks per second this CPU could embed ``texts`` with the model ``name`` (see
+    eval.ceiling)."""
+    folder = Path(model_location(name))
+    max_length = plain_max_length(folder)
+    if max_length is None or not (folder / "config.json").is_file():
+        raise EmbeddingModelError(
+            f"Cannot work out the CPU ceiling for {name!r}: it is not a plain mean-pooling "
+            "model folder with config.json and tokenizer.json — use the bundled model."
+        )
+    counts = ceiling.token_counts(folder, texts, max_length)
+    return ceiling.measure(folder, counts, usable_cores())
+
+
 def machine() -> dict[str, Any]:
     """The CPU the figures come from: its model and instruction sets, the cores this process
     may use, and the int8 encoder's weight width there (7 on x86 without VNNI)."""
@@ -195,6 +215,16 @@ def format_table(result: dict[str, Any]) -> str:
     else:
         lines.append(f"{'ingest / raw encode':<44} {ing['chunks_per_s'] / enc[default]:>12.2f}")
     lines.append(f"{'peak RSS of ingest (MB)':<44} {ing['peak_rss_mb']:>12.0f}")
+    if "ceiling" in result:
+        c = result["ceiling"]
+        lines += [
+            f"{'matrix products fp32 / int8 (GMAC/s/core)':<44} "
+            f"{c['fp32_gmacs_per_core']:>5.1f} / {c['int8_gmacs_per_core']:.1f}",
+            f"{'model work per chunk (GMAC, mean tokens)':<44} "
+            f"{c['gmacs_per_chunk']:>12.2f}  ({c['mean_tokens']:.0f} tokens)",
+            f"{'CPU ceiling (chunks/s, x float32)':<44} {c['chunks_per_s']:>12.1f}  "
+            f"({c['chunks_per_s'] / enc['float32']:.2f} x)",
+        ]
     if "cold_start_s" in result:
         runs = result.get("cold_start_runs") or [result["cold_start_s"]]
         lines.append(
@@ -315,6 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["encode"][name] = encode_rate(embedder, texts)
         log(f"encode {name}: {result['encode'][name]:.1f} chunks/s")
     result["cosine"] = agreement(embedders, texts)
+    result["ceiling"] = cpu_ceiling(embedders["float32"].name, texts).as_dict()
     if not args.no_quality:
         result["quality"] = {}
         for name, embedder in embedders.items():
