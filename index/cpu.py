@@ -45,6 +45,8 @@ class CpuFeatures:
     machine: str
     model: str = ""
     flags: frozenset[str] | None = None
+    # x86 "family F model M": tells apart CPUs a virtual machine names alike ("AMD EPYC")
+    generation: str = ""
 
     @property
     def x86(self) -> bool:
@@ -68,7 +70,8 @@ class CpuFeatures:
     def describe(self) -> str:
         """One line for benchmark tables: model, architecture, the instruction sets it has and
         the ones the encoders would use that it lacks."""
-        head = ", ".join(part for part in (self.model, self.machine) if part)
+        model = f"{self.model} ({self.generation})" if self.generation else self.model
+        head = ", ".join(part for part in (model, self.machine) if part)
         if self.flags is None:
             return f"{head}: instruction sets unknown"
         has = [name for flag, name in SHOWN if flag in self.flags]
@@ -86,16 +89,18 @@ class CpuFeatures:
 def parse_cpuinfo(text: str, machine: str) -> CpuFeatures:
     """The features in ``/proc/cpuinfo`` text (its first processor; x86 "flags" or Arm
     "Features")."""
-    model = ""
+    found: dict[str, str] = {}
     flags: frozenset[str] | None = None
     for line in text.splitlines():
         key, _, value = line.partition(":")
         key = key.strip().lower()
-        if key == "model name" and not model:
-            model = value.strip()
+        if key in ("model name", "cpu family", "model"):
+            found.setdefault(key, value.strip())
         elif key in ("flags", "features") and flags is None:
             flags = frozenset(value.split())
-    return CpuFeatures(machine, model, flags)
+    family, number = found.get("cpu family", ""), found.get("model", "")
+    generation = f"family {family} model {number}" if family and number else ""
+    return CpuFeatures(machine, found.get("model name", ""), flags, generation)
 
 
 @functools.cache

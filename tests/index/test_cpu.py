@@ -6,6 +6,8 @@ from index.cpu import CpuFeatures, cpu_features, parse_cpuinfo
 
 MILAN = """processor\t: 0
 vendor_id\t: AuthenticAMD
+cpu family\t: 25
+model\t\t: 1
 model name\t: AMD EPYC
 flags\t\t: fpu sse4_2 avx fma avx2 sha_ni vaes
 processor\t: 1
@@ -21,7 +23,9 @@ def test_an_avx2_cpu_saturates_int8_and_lacks_bf16() -> None:
     cpu = parse_cpuinfo(MILAN, "x86_64")
     assert cpu.model == "AMD EPYC" and cpu.flags is not None and "avx2" in cpu.flags
     assert cpu.int8_saturates and cpu.bf16 is False
-    assert cpu.describe() == "AMD EPYC, x86_64: AVX2; no AVX-512, no VNNI, no BF16"
+    assert cpu.describe() == (
+        "AMD EPYC (family 25 model 1), x86_64: AVX2; no AVX-512, no VNNI, no BF16"
+    )
 
 
 def test_vnni_and_amx_cpus_run_int8_and_bf16_natively() -> None:
