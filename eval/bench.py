@@ -219,7 +219,7 @@ def format_table(result: dict[str, Any]) -> str:
         c = result["ceiling"]
         lines += [
             f"{'matrix products fp32 / int8 (GMAC/s/core)':<44} "
-            f"{c['fp32_gmacs_per_core']:>5.1f} / {c['int8_gmacs_per_core']:.1f}",
+            + f"{c['fp32_gmacs_per_core']:.1f} / {c['int8_gmacs_per_core']:.1f}".rjust(12),
             f"{'model work per chunk (GMAC, mean tokens)':<44} "
             f"{c['gmacs_per_chunk']:>12.2f}  ({c['mean_tokens']:.0f} tokens)",
             f"{'CPU ceiling (chunks/s, x float32)':<44} {c['chunks_per_s']:>12.1f}  "
