@@ -1,8 +1,21 @@
-"""The speed benchmark's pieces that need no model: chunk texts, rates and the table."""
+"""The speed benchmark's pieces that need no model: chunk texts, rates, the scaled index and
+the table."""
 
-from eval.bench import chunk_texts, encode_rate, format_table, ingest_pair, median_ingest
+from pathlib import Path
+
+from eval.bench import (
+    chunk_texts,
+    encode_rate,
+    format_table,
+    ingest_pair,
+    median_ingest,
+    scaled_latency,
+)
+from eval.vector_cache import VectorCache
 from index import Article, Settings
 from index.embeddings import FakeEmbedder
+from index.loaders import load_paths
+from tests.conftest import SAMPLE_CORPUS, SAMPLE_QA
 
 
 def test_chunk_texts_are_what_ingest_embeds() -> None:
@@ -93,3 +106,41 @@ def test_repeated_ingests_show_the_median_ratio_of_their_pairs() -> None:
     ]
     assert lines[4].endswith("0.88  (0.80-0.94)")
     assert lines[5].split()[-1] == "720"
+
+
+def test_scaled_latency_times_the_corpus_held_several_times_and_builds_it_once(
+    tmp_path: Path,
+) -> None:
+    messages: list[str] = []
+    embedder = FakeEmbedder(32)
+    once = scaled_latency([SAMPLE_CORPUS], SAMPLE_QA, tmp_path, embedder, 1, messages.append)
+    three = scaled_latency([SAMPLE_CORPUS], SAMPLE_QA, tmp_path, embedder, 3, messages.append)
+    assert three["copies"] == 3 and three["chunks"] == 3 * once["chunks"] > 0
+    assert 0 < three["p50_ms"] <= three["p95_ms"]
+    articles = len(load_paths([SAMPLE_CORPUS]).articles)
+    assert [m.split(" written")[0] for m in messages[-3:]] == [
+        f"copy {n} of 3: {articles} articles" for n in (1, 2, 3)
+    ]
+    # the vectors went to the cache the quality run shares, and a second run writes nothing
+    assert len(VectorCache(tmp_path / "vectors")) > 0
+    scaled_latency([SAMPLE_CORPUS], SAMPLE_QA, tmp_path, embedder, 3, messages.append)
+    assert [m.split(" written")[0] for m in messages[-3:]] == [
+        f"copy {n} of 3: 0 articles" for n in (1, 2, 3)
+    ]
+
+
+def test_table_shows_retrieval_latency_at_both_sizes() -> None:
+    timing = {"hit@5": 0.69, "mrr@10": 0.53, "p50_ms": 13.2, "p95_ms": 17.5, "chunks": 35734}
+    result = {
+        "default_encoder": "onnx-int8",
+        "encode": {"float32": 20.0, "onnx-int8": 30.0},
+        "ingest": {"chunks_per_s": 29.0, "peak_rss_mb": 700.0},
+        "quality": {"onnx-int8": timing},
+        "scaled": {"copies": 5, "chunks": 178670, "p50_ms": 20.5, "p95_ms": 27.9},
+    }
+    lines = format_table(result).splitlines()
+    assert [line.split()[-3:] for line in lines if line.startswith("retrieval p50")] == [
+        ["13.2", "/", "17.5"],
+        ["20.5", "/", "27.9"],
+    ]
+    assert any("178670 chunks" in line for line in lines)
