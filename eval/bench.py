@@ -194,8 +194,8 @@ def scaled_latency(
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     """Retrieval p50 / p95 of the default ranking, model warm, over an index that holds the
-    corpus ``copies`` times (each further copy's articles under new ids: RealTimeQA's 35,741
-    chunks x 5 = 178,705). The index is built once under ``cache``; its vectors come from the
+    corpus ``copies`` times (each further copy's articles under new ids: RealTimeQA's 35,734
+    chunks x 5 = 178,670). The index is built once under ``cache``; its vectors come from the
     vector cache the quality run fills, so only texts missing there are embedded."""
     settings = Settings(embedding_model=embedder.name, encoder=embedder.encoder)
     key = corpus_key(

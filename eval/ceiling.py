@@ -20,7 +20,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -117,7 +116,7 @@ def measure(
     shape = model_shape(model_dir)
     macs = [transformer_macs(n, **shape) for n in token_counts]
     rows = max(1, round(float(np.mean(token_counts))))
-    rates: dict[str, Any] = {
+    rates = {
         kind: matmul_rate(rows, shape["hidden"], shape["intermediate"], kind == "int8", seconds)
         for kind in ("fp32", "int8")
     }
