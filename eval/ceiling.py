@@ -115,16 +115,13 @@ def measure(
     """The ceiling for the model in ``model_dir`` over texts of ``token_counts`` tokens."""
     shape = model_shape(model_dir)
     macs = [transformer_macs(n, **shape) for n in token_counts]
-    rows = max(1, round(float(np.mean(token_counts))))
-    rates = {
-        kind: matmul_rate(rows, shape["hidden"], shape["intermediate"], kind == "int8", seconds)
-        for kind in ("fp32", "int8")
-    }
+    mean_tokens = float(np.mean(token_counts))
+    shape_of_product = (max(1, round(mean_tokens)), shape["hidden"], shape["intermediate"])
     return Ceiling(
-        fp32_gmacs=rates["fp32"],
-        int8_gmacs=rates["int8"],
+        fp32_gmacs=matmul_rate(*shape_of_product, int8=False, seconds=seconds),
+        int8_gmacs=matmul_rate(*shape_of_product, int8=True, seconds=seconds),
         macs_per_chunk=float(np.mean(macs)),
-        mean_tokens=float(np.mean(token_counts)),
+        mean_tokens=mean_tokens,
         cores=cores,
     )
 
