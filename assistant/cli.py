@@ -23,7 +23,7 @@ from assistant.console import (
     progress_bar,
 )
 from assistant.followup import Turn, load_history
-from index.config import DEFAULT_ENCODER, ENCODERS, SEARCH_MODES, Settings
+from index.config import ENCODERS, SEARCH_MODES, Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
 from index.retrieval import SearchFilters
@@ -203,9 +203,10 @@ def show_warning(
 @click.option(
     "--encoder",
     type=click.Choice(ENCODERS),
-    help="How the embedding model runs: onnx-int8 (int8 matrix products in onnxruntime, the "
-    "fastest), onnx (float32 in onnxruntime), float32 (torch) or bf16 (torch, for CPUs with "
-    f"AVX512-BF16 or AMX) [env NEWSRAG_ENCODER; default {DEFAULT_ENCODER}].",
+    help="How the embedding model runs: openvino (OpenVINO, bfloat16 where the CPU has it; the "
+    "fastest on CPUs with AMX), onnx-int8 (int8 matrix products in onnxruntime, the fastest "
+    "elsewhere), onnx (float32 in onnxruntime), float32 (torch) or bf16 (torch, for CPUs with "
+    "AVX512-BF16 or AMX) [env NEWSRAG_ENCODER; default openvino with AMX, else onnx-int8].",
 )
 @click.option(
     "--chunk-header/--no-chunk-header",

@@ -11,6 +11,7 @@ import numpy as np
 
 from index.embeddings import Embedder
 from index.onnx_encoder import EXPORT_VERSION, ONNX_ENCODERS, int8_weight_bits
+from index.openvino_encoder import precision as openvino_precision
 
 
 def text_key(model: str, text: str) -> bytes:
@@ -21,7 +22,10 @@ def text_key(model: str, text: str) -> bytes:
 def encoder_tag(encoder: str) -> str:
     """How cached vectors and indexes name ``encoder``: by name, and an ONNX encoder with its
     export recipe's version after the first (another recipe, other vectors), int8 with ``-7bit``
-    on CPUs that run it with 7-bit weights (see ``int8_weight_bits``)."""
+    on CPUs that run it with 7-bit weights (see ``int8_weight_bits``), openvino with the
+    precision it computes in on this CPU."""
+    if encoder == "openvino":  # bfloat16 or float32 by CPU: keep their vectors apart
+        return f"{encoder}/{EXPORT_VERSION}-{openvino_precision()}"
     if encoder in ONNX_ENCODERS and EXPORT_VERSION > 1:
         bits = "-7bit" if int8_weight_bits(encoder) == 7 else ""
         return f"{encoder}/{EXPORT_VERSION}{bits}"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from index.cpu import CpuFeatures, cpu_features
 from index.errors import ConfigError
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -17,14 +18,20 @@ SEARCH_MODES = ("hybrid", "dense", "keyword")
 # How the embedding model runs on the CPU. float32 and bf16 run it in torch (bf16 autocasts the
 # matrix products to bfloat16 on AVX-512 BF16 / AMX; cosine >= 0.9999 to float32's); onnx and
 # onnx-int8 run it exported to ONNX with onnxruntime (index/onnx_encoder.py), int8 with its
-# matrix products quantised (cosine >= 0.98 to float32's).
-ENCODERS = ("float32", "bf16", "onnx", "onnx-int8")
-# onnx-int8: as fast as bf16 with the same hit@5 on questions-dev, and `newsrag ask` on its
-# indexes never imports torch (cold start 2.5 s instead of 7-9 s)
-DEFAULT_ENCODER = "onnx-int8"
+# matrix products quantised (cosine >= 0.98 to float32's); openvino runs that export compiled by
+# OpenVINO, in bfloat16 where the CPU has it (index/openvino_encoder.py; cosine >= 0.9999).
+ENCODERS = ("float32", "bf16", "onnx", "onnx-int8", "openvino")
 DEFAULT_MAX_ARTICLE_MB = 10.0  # an article's text; larger ones are skipped with a message
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def default_encoder(cpu: CpuFeatures | None = None) -> str:
+    """The fastest encoder measured on a CPU like ``cpu`` (default: this one) that keeps hit@5
+    within 0.01 of float32's: ``openvino`` where it has AMX (bfloat16 matrix tiles: 1.5 x
+    onnx-int8's rate there, with float32's vectors), else ``onnx-int8`` (on AVX-512 with VNNI
+    and on AVX2 it ran at 1.5-4.8 x float32; `newsrag ask` never imports torch)."""
+    return "openvino" if (cpu or cpu_features()).amx else "onnx-int8"
 
 
 def default_index_dir() -> Path:
@@ -50,7 +57,7 @@ class Settings:
     chunk_size: int = 160
     chunk_overlap: int = 30
     batch_size: int = 64
-    encoder: str = DEFAULT_ENCODER
+    encoder: str = field(default_factory=default_encoder)
     chunk_header: bool = False
     top_k: int = 5
     search_mode: str = "hybrid"

@@ -61,6 +61,11 @@ class CpuFeatures:
         return self.flags is None or not (self.flags & INT8_DOT)
 
     @property
+    def amx(self) -> bool:
+        """Whether the CPU has AMX's bfloat16 matrix tiles (Intel Xeon since Sapphire Rapids)."""
+        return self.flags is not None and "amx_bf16" in self.flags
+
+    @property
     def bf16(self) -> bool | None:
         """Whether bfloat16 runs natively here; None when the flags are unknown."""
         if self.flags is None:

@@ -206,8 +206,9 @@ def load_embedder(
 ) -> Embedder:
     """Build the embedder called ``name``, offline: the bundled default, a local folder, a model
     already in the Hugging Face cache, or ``fake[:DIM]``, running as ``encoder`` (float32 or
-    bf16 in torch, onnx or onnx-int8 in onnxruntime; the fake is exact and ignores it). Never
-    downloads anything: the ONNX encoders export the local weights once into a cache."""
+    bf16 in torch, onnx or onnx-int8 in onnxruntime, openvino in OpenVINO; the fake is exact and
+    ignores it). Never downloads anything: the ONNX and OpenVINO encoders export the local
+    weights once into a cache."""
     if encoder not in ENCODERS:
         raise EmbeddingModelError(
             f"Unknown encoder {encoder!r} — use one of {', '.join(ENCODERS)}."
@@ -220,7 +221,7 @@ def load_embedder(
     name = canonical_model_name(name)
     location = model_location(name)
     stay_offline()
-    if encoder in ONNX_ENCODERS:
+    if encoder in ONNX_ENCODERS or encoder == "openvino":
         return _load_onnx(name, Path(location), encoder)
     if encoder == "bf16" and cpu_features().bf16 is False:
         warnings.warn(
@@ -256,6 +257,10 @@ def _load_onnx(name: str, location: Path, encoder: str) -> Embedder:
             "use --encoder float32 (NEWSRAG_ENCODER) for it, or bf16 on a CPU with AVX512-BF16 "
             "or AMX."
         )
+    if encoder == "openvino":
+        from index.openvino_encoder import OpenVinoEmbedder
+
+        return OpenVinoEmbedder.load(name, location, max_length)
     return OnnxEmbedder.load(name, location, max_length, encoder)
 
 

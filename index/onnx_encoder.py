@@ -68,9 +68,9 @@ def graph_file(encoder: str, cpu: CpuFeatures | None = None) -> str:
 
 
 def recipe_version(encoder: str) -> int:
-    """The export recipe ``encoder`` embeds with now: EXPORT_VERSION for the ONNX encoders, 0 for
-    the torch ones (which have one way to run)."""
-    return EXPORT_VERSION if encoder in ONNX_ENCODERS else 0
+    """The export recipe ``encoder`` embeds with now: EXPORT_VERSION for the ONNX encoders and
+    openvino (which compiles the float32 export), 0 for the torch ones (one way to run)."""
+    return EXPORT_VERSION if encoder in (*ONNX_ENCODERS, "openvino") else 0
 
 
 def onnx_cache_dir() -> Path:

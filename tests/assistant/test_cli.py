@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
+from index.config import default_encoder
 from tests.conftest import RUTTE_QUESTION, SAMPLE_CORPUS, SAMPLE_QA
 
 pytestmark = pytest.mark.integration
@@ -225,8 +226,8 @@ def test_warnings_are_one_line_that_says_what_to_do(tmp_path: Path) -> None:
     code, _, err = run("ingest", str(SAMPLE_CORPUS), "--index", idx, "--encoder", "bf16", *model)
     assert code == 0
     assert err.splitlines()[0] == (
-        f"warning: The index at {idx} was built with the onnx-int8 encoder and keeps it (bf16 "
-        f"is configured). To switch, rebuild: newsrag ingest PATH --index {idx} --rebuild "
+        f"warning: The index at {idx} was built with the {default_encoder()} encoder and keeps it "
+        f"(bf16 is configured). To switch, rebuild: newsrag ingest PATH --index {idx} --rebuild "
         "--encoder bf16"
     )
     assert "UserWarning" not in err and "cli.py" not in err

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Settings, default_index_dir
+from index.config import Settings, default_encoder, default_index_dir
+from index.cpu import CpuFeatures, cpu_features
 from index.errors import ConfigError
 
 
@@ -117,12 +118,17 @@ def test_chroma_url_error_hides_a_password() -> None:
     assert "s3cret" not in str(err.value) and "'http://me:***@host:8000'" in str(err.value)
 
 
-def test_encoder_setting_defaults_to_onnx_int8_and_is_checked() -> None:
-    assert Settings().encoder == "onnx-int8"
+def test_encoder_setting_defaults_to_the_fastest_measured_on_this_cpu_and_is_checked() -> None:
+    amx = CpuFeatures("x86_64", "Intel Xeon", frozenset({"avx512f", "avx512_bf16", "amx_bf16"}))
+    zen4 = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx512f", "avx512_vnni", "avx512_bf16"}))
+    avx2 = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2", "fma"}))
+    assert default_encoder(amx) == "openvino"
+    assert [default_encoder(c) for c in (zen4, avx2, CpuFeatures("aarch64"))] == ["onnx-int8"] * 3
+    assert Settings().encoder == default_encoder(cpu_features())
     assert Settings.from_env({"NEWSRAG_ENCODER": "float32"}).encoder == "float32"
     with pytest.raises(ConfigError) as err:
         Settings.from_env({"NEWSRAG_ENCODER": "fp8"})
     assert str(err.value) == (
-        "encoder='fp8' is not an encoder — use one of float32, bf16, onnx, onnx-int8 "
+        "encoder='fp8' is not an encoder — use one of float32, bf16, onnx, onnx-int8, openvino "
         "(NEWSRAG_ENCODER / --encoder)."
     )

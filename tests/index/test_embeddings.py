@@ -28,7 +28,9 @@ HEADLINES = [
 def test_unknown_encoder_is_refused_by_name() -> None:
     with pytest.raises(EmbeddingModelError) as err:
         load_embedder("fake", encoder="int4")
-    assert str(err.value) == "Unknown encoder 'int4' — use one of float32, bf16, onnx, onnx-int8."
+    assert str(err.value) == (
+        "Unknown encoder 'int4' — use one of float32, bf16, onnx, onnx-int8, openvino."
+    )
 
 
 def test_a_torch_model_refuses_the_onnx_encoders_by_name() -> None:
