@@ -31,7 +31,7 @@ from index.errors import EmbeddingModelError
 
 if TYPE_CHECKING:
     import onnxruntime
-    from tokenizers import Tokenizer
+    from tokenizers import Encoding, Tokenizer
 
 ONNX_ENCODERS = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
 # Part of the export cache key and recorded in each index an ONNX encoder builds: bump it when
@@ -148,30 +148,46 @@ class OnnxEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts``, each text run alone on one core, ``workers`` at a time."""
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-
-        def run(i: int) -> None:
-            e = encodings[i]
-            columns = {
-                "input_ids": e.ids,
-                "attention_mask": e.attention_mask,
-                "token_type_ids": e.type_ids,
-            }
-            feed = {n: np.asarray([columns[n]], dtype=np.int64) for n in self.inputs}
-            out[i] = self.session.run(None, feed)[0][0]
-
-        if self.workers < 2 or len(texts) < 2:
-            for i in range(len(texts)):
-                run(i)
-        else:
-            with ThreadPoolExecutor(min(self.workers, len(texts))) as pool:
-                for _ in pool.map(run, range(len(texts))):  # re-raises a run's error
-                    pass
-        return out
+        return embed_each(
+            self.tokenizer.encode_batch(list(texts)),
+            self.inputs,
+            self.dimension,
+            self.workers,
+            lambda feed: self.session.run(None, feed)[0][0],
+        )
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+
+def embed_each(
+    encodings: Sequence[Encoding],
+    inputs: Sequence[str],
+    dimension: int,
+    workers: int,
+    infer: Callable[[dict[str, np.ndarray]], np.ndarray],
+) -> np.ndarray:
+    """The vector ``infer`` gives for each encoded text run alone (a batch of one, no padding),
+    ``workers`` texts at a time; ``inputs`` are the graph's input names."""
+    out = np.empty((len(encodings), dimension), dtype=np.float32)
+
+    def run(i: int) -> None:
+        e = encodings[i]
+        columns = {
+            "input_ids": e.ids,
+            "attention_mask": e.attention_mask,
+            "token_type_ids": e.type_ids,
+        }
+        out[i] = infer({n: np.asarray([columns[n]], dtype=np.int64) for n in inputs})
+
+    if workers < 2 or len(encodings) < 2:
+        for i in range(len(encodings)):
+            run(i)
+    else:
+        with ThreadPoolExecutor(min(workers, len(encodings))) as pool:
+            for _ in pool.map(run, range(len(encodings))):  # re-raises a run's error
+                pass
+    return out
 
 
 def usable_cores() -> int:

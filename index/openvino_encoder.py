@@ -18,7 +18,6 @@ import os
 import queue
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,13 @@ import numpy as np
 
 from index.cpu import CpuFeatures, cpu_features
 from index.errors import EmbeddingModelError
-from index.onnx_encoder import ensure_export, export_folder, onnx_cache_dir, usable_cores
+from index.onnx_encoder import (
+    embed_each,
+    ensure_export,
+    export_folder,
+    onnx_cache_dir,
+    usable_cores,
+)
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -94,31 +99,20 @@ class OpenVinoEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts``, each text run alone, ``streams`` at a time."""
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
+        return embed_each(
+            self.tokenizer.encode_batch(list(texts)),
+            self.inputs,
+            self.dimension,
+            self.streams,
+            self._infer,
+        )
 
-        def run(i: int) -> None:
-            e = encodings[i]
-            columns = {
-                "input_ids": e.ids,
-                "attention_mask": e.attention_mask,
-                "token_type_ids": e.type_ids,
-            }
-            feed = {n: np.asarray([columns[n]], dtype=np.int64) for n in self.inputs}
-            request = self._requests.get()
-            try:
-                out[i] = request.infer(feed)[0][0]  # infer() lets go of the GIL while it runs
-            finally:
-                self._requests.put(request)
-
-        if self.streams < 2 or len(texts) < 2:
-            for i in range(len(texts)):
-                run(i)
-        else:
-            with ThreadPoolExecutor(min(self.streams, len(texts))) as pool:
-                for _ in pool.map(run, range(len(texts))):  # re-raises a run's error
-                    pass
-        return out
+    def _infer(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        request = self._requests.get()
+        try:
+            return np.array(request.infer(feed)[0][0])  # infer() lets go of the GIL meanwhile
+        finally:
+            self._requests.put(request)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
