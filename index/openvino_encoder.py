@@ -3,8 +3,8 @@
 the CPU runs bfloat16 natively (AMX, AVX512-BF16) OpenVINO computes in bfloat16 with float32
 accumulation; elsewhere in float32. Either way the vectors agree with float32 torch's to cosine
 0.9999 (measured over 1,657 RealTimeQA chunks: min 0.99997 in bfloat16), so an index built on
-one CPU is searched on another without a rebuild. On 2 AMX cores it embeds 3-4 x as fast as a
-float32 torch encode and 1.5 x as fast as ``onnx-int8`` (README, "Encoders").
+one CPU is searched on another without a rebuild. On 2 AMX cores it embeds 2.9-3.5 x as fast
+as a float32 torch encode and 1.4 x as fast as ``onnx-int8`` (README, "On a CPU with AMX").
 
 Each text runs alone, as with the ONNX encoders: one inference request per CPU core, no
 padding, so a text's vector depends on that text only. newsrag reads the ONNX file with
@@ -83,15 +83,19 @@ class OpenVinoEmbedder:
         core = openvino.Core()
         model = _read(core, folder / IR_FILE, source)
         streams = usable_cores()
-        compiled = core.compile_model(
-            model,
-            "CPU",
-            {
-                "INFERENCE_PRECISION_HINT": precision(),
-                "NUM_STREAMS": streams,  # one text per core at a time, one thread each
-                "INFERENCE_NUM_THREADS": streams,
-            },
-        )
+        config = {
+            "INFERENCE_PRECISION_HINT": precision(),
+            "NUM_STREAMS": streams,  # one text per core at a time, one thread each
+            "INFERENCE_NUM_THREADS": streams,
+        }
+        try:
+            compiled = core.compile_model(model, "CPU", config)
+        except RuntimeError as exc:
+            raise EmbeddingModelError(
+                f"OpenVINO cannot compile {name!r} for this CPU ({str(exc)[:300]}) — use "
+                "--encoder onnx-int8 (NEWSRAG_ENCODER), or rebuild an openvino index with it: "
+                "newsrag ingest PATH --index DIR --rebuild --encoder onnx-int8"
+            ) from exc
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=max_length)
         tokenizer.no_padding()

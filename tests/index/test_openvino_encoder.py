@@ -12,6 +12,7 @@ import pytest
 from index import NewsIndex, Settings
 from index.cpu import CpuFeatures
 from index.embeddings import Embedder, load_embedder, model_location
+from index.errors import EmbeddingModelError
 from index.onnx_encoder import EXPORT_VERSION, export_folder, recipe_version
 from index.openvino_encoder import IR_FILE, OpenVinoEmbedder, precision
 from tests.index.test_onnx_encoder import HEADLINES, TEXTS
@@ -140,3 +141,23 @@ def test_an_index_records_the_openvino_encoder_and_queries_with_it(
     hits = reader.search("What did Rutte say about a European army?", k=3, as_of=None)
     assert reader.embedder.encoder == "openvino"
     assert "Rutte" in hits[0].chunk.text
+
+
+@pytest.mark.integration
+def test_a_cpu_openvino_cannot_compile_for_names_the_encoder_to_use(
+    openvino_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openvino
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Exception from src/plugins/intel_cpu: unsupported ISA")
+
+    monkeypatch.setattr(openvino.Core, "compile_model", refuse)
+    with pytest.raises(EmbeddingModelError) as err:
+        load_embedder(encoder="openvino")
+    assert str(err.value) == (
+        "OpenVINO cannot compile 'all-MiniLM-L6-v2' for this CPU (Exception from "
+        "src/plugins/intel_cpu: unsupported ISA) — use --encoder onnx-int8 (NEWSRAG_ENCODER), "
+        "or rebuild an openvino index with it: newsrag ingest PATH --index DIR --rebuild "
+        "--encoder onnx-int8"
+    )
