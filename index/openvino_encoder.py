@@ -41,7 +41,7 @@ IR_FILE = "model-openvino.xml"  # OpenVINO's own form of model.onnx (+ .bin), 10
 
 def precision(cpu: CpuFeatures | None = None) -> str:
     """The precision OpenVINO computes in on ``cpu`` (default: this one): ``bf16`` where it has
-    native bfloat16, ``f32`` elsewhere (OpenVINO would emulate bfloat16 there)."""
+    native bfloat16 (AMX, AVX512-BF16), ``f32`` elsewhere."""
     return "bf16" if (cpu or cpu_features()).bf16 else "f32"
 
 
