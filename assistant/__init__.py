@@ -8,7 +8,7 @@
 from assistant.api import Assistant
 from assistant.records import Answer, Citation
 from assistant.retriever import NewsRetriever
-from index import Hit, NewsIndex, NewsragError, Settings
+from index import Hit, NewsIndex, NewsragError, SearchFilters, SearchRequest, Settings
 
 __all__ = [
     "Answer",
@@ -18,5 +18,7 @@ __all__ = [
     "NewsIndex",
     "NewsRetriever",
     "NewsragError",
+    "SearchFilters",
+    "SearchRequest",
     "Settings",
 ]

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answerer import ExtractiveAnswerer
-from assistant.chain import Answerer, answer_with, build_chain, build_retrieval, stream_with
+from assistant.chain import (
+    Answerer,
+    Question,
+    answer_with,
+    build_chain,
+    build_retrieval,
+    stream_with,
+)
 from assistant.choices import check_choices
 from assistant.followup import Turn, resolve, turns_from
 from assistant.records import Answer
@@ -18,7 +25,7 @@ from index.config import Settings
 from index.embeddings import Embedder, MemoEmbedder
 from index.newsindex import NewsIndex
 from index.records import Hit
-from index.retrieval import SearchFilters
+from index.retrieval import SearchFilters, SearchRequest, as_request
 
 History = Sequence[Turn | Mapping[str, Any]]
 
@@ -72,7 +79,7 @@ class Assistant:
 
     def ask(
         self,
-        question: str,
+        question: str | SearchRequest,
         k: int | None = None,
         *,
         mode: str | None = None,
@@ -83,24 +90,25 @@ class Assistant:
     ) -> Answer:
         """Answer ``question`` from the ``k`` best passages (default ``settings.top_k``).
 
-        ``mode``, ``filters`` and ``as_of`` shape retrieval as in :meth:`retrieve`. ``history``
-        is the conversation so far (oldest first: :class:`Turn`, ``ask --json`` objects or chat
-        messages); a follow-up such as "What about the Arctic?" is resolved against it first,
-        and ``Answer.resolved`` shows what was searched for. ``choices`` are the options of a
-        multiple-choice question: ``Answer.choice`` is the one the passages support best, and
-        the answer leads with the sentence that names it (a notice says when none is named).
+        ``question`` is the text, or a whole :class:`SearchRequest` (then give ``k``, ``mode``,
+        ``filters`` and ``as_of`` inside it); ``mode``, ``filters`` and ``as_of`` shape
+        retrieval as in :meth:`retrieve`. ``history`` is the conversation so far (oldest
+        first: :class:`Turn`, ``ask --json`` objects or chat messages); a follow-up such as
+        "What about the Arctic?" is resolved against it first, and ``Answer.resolved`` shows
+        what was searched for. ``choices`` are the options of a multiple-choice question:
+        ``Answer.choice`` is the one the passages support best, and the answer leads with the
+        sentence that names it (a notice says when none is named).
 
         >>> assistant.ask("Where was Maduro captured?", choices=["Cuba", "Venezuela"]).choice
         'Venezuela'
         """
-        resolved = self.resolve(question, history)
-        inputs = self._inputs(resolved, k, mode, filters, as_of)
-        answer = self.chain.invoke({**inputs, "choices": check_choices(choices)})
-        return _asked(answer, question, resolved)
+        request = as_request(question, k, mode, filters, as_of)
+        asked = self._question(request, history, choices)
+        return _asked(self.chain.invoke(asked), request.text, asked.request.text)
 
     def stream(
         self,
-        question: str,
+        question: str | SearchRequest,
         k: int | None = None,
         *,
         mode: str | None = None,
@@ -112,24 +120,24 @@ class Assistant:
         """Like :meth:`ask`, but yields the answer text as it is written (pieces of ``str``)
         and the finished :class:`Answer` last. The extractive answerer writes it in one piece;
         an LLM streams its tokens, and the final Answer has its citations checked."""
-        options = check_choices(choices)
-        resolved = self.resolve(question, history)
-        inputs = self._inputs(resolved, k, mode, filters, as_of)
-        hits = self.retrieval.invoke({**inputs, "choices": options})
-        for part in stream_with(self.answerer, resolved, hits, options):
-            yield _asked(part, question, resolved) if isinstance(part, Answer) else part
+        request = as_request(question, k, mode, filters, as_of)
+        asked = self._question(request, history, choices)
+        resolved = asked.request.text
+        hits = self.retrieval.invoke(asked)
+        for part in stream_with(self.answerer, resolved, hits, asked.choices):
+            yield _asked(part, request.text, resolved) if isinstance(part, Answer) else part
 
-    def _inputs(
-        self,
-        question: str,
-        k: int | None,
-        mode: str | None,
-        filters: SearchFilters | None,
-        as_of: str | date | None,
-    ) -> dict[str, Any]:
-        """What the chain and its retrieval step take (see assistant.chain)."""
-        k = k or self.settings.top_k
-        return {"question": question, "k": k, "mode": mode, "filters": filters, "as_of": as_of}
+    def _question(
+        self, request: SearchRequest, history: History | None, choices: Sequence[str]
+    ) -> Question:
+        """What the chain takes: ``request`` for the question made self-contained against
+        ``history``, with ``k`` defaulting to ``settings.top_k``, and the checked options."""
+        options = check_choices(choices)
+        resolved = self.resolve(request.text, history)
+        request = replace(request, text=resolved).with_defaults(
+            self.settings.top_k, self.settings.search_mode
+        )
+        return Question(request, options)
 
     @staticmethod
     def resolve(question: str, history: History | None) -> str:
@@ -149,7 +157,7 @@ class Assistant:
 
     def retrieve(
         self,
-        query: str,
+        query: str | SearchRequest,
         k: int | None = None,
         *,
         mode: str | None = None,
@@ -158,11 +166,12 @@ class Assistant:
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``, scored, with their article metadata.
 
-        ``mode``: hybrid (default), dense or keyword. ``filters``: hard limits on sources and
-        dates (``SearchFilters.build(sources=["Reuters"], since="2026-01-01")``). ``as_of``: the
-        date the question is asked on (default today; None turns the time preference off).
+        ``query`` is the text, or a whole :class:`SearchRequest`. ``mode``: hybrid (default),
+        dense or keyword. ``filters``: hard limits on sources and dates
+        (``SearchFilters.build(sources=["Reuters"], since="2026-01-01")``). ``as_of``: the date
+        the question is asked on (default today; None turns the time preference off).
         """
-        return self.index.search(query, k, mode=mode, filters=filters, as_of=as_of)
+        return self.index.search(as_request(query, k, mode, filters, as_of))
 
     def answer_from(
         self, question: str, hits: Sequence[Hit], choices: Sequence[str] = ()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answerer import statements_of
 from assistant.choices import named_options, read_options
@@ -14,6 +14,7 @@ from assistant.questions import fold, mentions, speech_subject
 from assistant.records import Answer
 from index.newsindex import NewsIndex
 from index.records import Hit
+from index.retrieval import SearchRequest
 
 SPEAKER_POOL = 3  # "What did X say ...": look this many times deeper for passages where X speaks
 OPTION_DEPTH = 5  # how deep each option's own search looks for a passage naming it
@@ -115,30 +116,33 @@ def option_passages(
     return [replace(h, rank=n) for n, h in enumerate([*hits, *extra], start=1)]
 
 
-def build_retrieval(index: NewsIndex, default_k: int = 5) -> Runnable[dict[str, Any], list[Hit]]:
-    """``{"question": str, "k": int?, "mode": str?, "filters": SearchFilters?, "as_of": str?,
-    "choices": [str]?}`` in, the passages to answer from out (see NewsIndex.search for the
-    keys). A question about what someone said looks deeper and puts the passages where that
-    person speaks first; a multiple-choice question whose passages name no option gets each
-    option's best passage too (:func:`option_passages`)."""
+@dataclass(frozen=True)
+class Question:
+    """What the chain takes: the search for the question and, for a multiple-choice question,
+    its options (already checked: see assistant.choices)."""
 
-    def retrieve(inputs: dict[str, Any]) -> list[Hit]:
-        k = inputs.get("k") or default_k
+    request: SearchRequest
+    choices: tuple[str, ...] = ()
+
+
+def build_retrieval(index: NewsIndex, default_k: int = 5) -> Runnable[Question, list[Hit]]:
+    """A :class:`Question` in, the passages to answer it from out (``request.k`` of them,
+    default ``default_k``). A question about what someone said looks deeper and puts the
+    passages where that person speaks first; a multiple-choice question whose passages name no
+    option gets each option's best passage too (:func:`option_passages`)."""
+
+    def retrieve(asked: Question) -> list[Hit]:
+        request = asked.request
+        k = request.k or default_k
 
         def search(query: str, depth: int) -> list[Hit]:
-            return index.search(
-                query,
-                depth,
-                mode=inputs.get("mode"),
-                filters=inputs.get("filters"),
-                as_of=inputs.get("as_of", "today"),
-            )
+            return index.search(replace(request, text=query, k=depth))
 
-        question = inputs["question"]
+        question = request.text
         hits = answer_passages(question, search(question, search_depth(question, k)), k)
-        if inputs.get("choices"):
+        if asked.choices:
             depth = max(k, OPTION_DEPTH)
-            hits = option_passages(question, hits, inputs["choices"], lambda q: search(q, depth))
+            hits = option_passages(question, hits, asked.choices, lambda q: search(q, depth))
         return hits
 
     return RunnableLambda(retrieve).with_config(run_name="retrieve")
@@ -146,18 +150,16 @@ def build_retrieval(index: NewsIndex, default_k: int = 5) -> Runnable[dict[str, 
 
 def build_chain(
     index: NewsIndex, answerer: Answerer, default_k: int = 5
-) -> Runnable[dict[str, Any], Answer]:
-    """The retrieval inputs in (see :func:`build_retrieval`) and ``"choices"`` (the options of a
-    multiple-choice question, if any), an :class:`Answer` out.
+) -> Runnable[Question, Answer]:
+    """A :class:`Question` in (see :func:`build_retrieval`), an :class:`Answer` out.
 
     >>> chain = build_chain(index, answerer)
-    >>> chain.invoke({"question": "What did Rutte say about a European army?"}).answer
+    >>> chain.invoke(Question(SearchRequest("What did Rutte say about a European army?"))).answer
     """
+    retrieval = build_retrieval(index, default_k)
 
-    def answer(inputs: dict[str, Any]) -> Answer:
-        return answer_with(answerer, inputs["question"], inputs["hits"], inputs.get("choices", ()))
+    def answer(asked: Question) -> Answer:
+        hits = retrieval.invoke(asked)
+        return answer_with(answerer, asked.request.text, hits, asked.choices)
 
-    chain = RunnablePassthrough.assign(hits=build_retrieval(index, default_k)) | RunnableLambda(
-        answer
-    ).with_config(run_name="answer")
-    return chain.with_config(run_name="newsrag")
+    return RunnableLambda(answer).with_config(run_name="newsrag")

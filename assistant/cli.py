@@ -8,7 +8,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from assistant.followup import Turn, load_history
 from index.config import ENCODERS, SEARCH_MODES, Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
-from index.retrieval import SearchFilters
+from index.retrieval import SearchFilters, SearchRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SKIPPED = 3  # ingest finished, but some inputs were skipped
@@ -112,6 +112,19 @@ def search_options(func: F) -> F:
     for option in options:
         func = option(func)
     return func
+
+
+def search_request(
+    text: str,
+    mode: str | None,
+    as_of: str,
+    sources: Sequence[str],
+    since: str | None,
+    until: str | None,
+) -> SearchRequest:
+    """The search the :func:`search_options` flags ask for (``k`` comes from the settings)."""
+    filters = SearchFilters.build(sources, since, until)
+    return SearchRequest.build(text, mode=mode, filters=filters, as_of=as_of)
 
 
 def wait_option(func: F) -> F:
@@ -337,13 +350,11 @@ def ask(
       newsrag ask "Where was Maduro captured?" --choice Cuba --choice Venezuela
     """
     settings = settings_from(**options)
-    filters = SearchFilters.build(sources, since, until)
+    request = search_request(question, mode, as_of, sources, since, until)
     turns = load_history(history) if history else None
     assistant = Assistant.open(settings=settings)
     if as_json or choices:
-        answer = assistant.ask(
-            question, mode=mode, filters=filters, as_of=as_of, history=turns, choices=choices
-        )
+        answer = assistant.ask(request, history=turns, choices=choices)
         if as_json:
             print_json(answer.to_dict())
         else:  # the pick first, then the sentences that back it
@@ -353,7 +364,7 @@ def ask(
     resolved = assistant.resolve(question, turns)
     if resolved != question:
         click.echo(f"(searched for: {resolved})")
-    echo_stream(assistant.stream(question, mode=mode, filters=filters, as_of=as_of, history=turns))
+    echo_stream(assistant.stream(request, history=turns))
 
 
 @main.command()
@@ -381,7 +392,7 @@ def repl(
         | newsrag repl --json
     """
     settings = settings_from(**options)
-    filters = SearchFilters.build(sources, since, until)
+    template = search_request("", mode, as_of, sources, since, until)
     assistant = Assistant.open(settings=settings)
     interactive = sys.stdin.isatty()
     turns: list[Turn] = []
@@ -400,16 +411,15 @@ def repl(
             continue
         if not question:
             continue
+        request = replace(template, text=question)
         if as_json:
-            answer = assistant.ask(question, mode=mode, filters=filters, as_of=as_of, history=turns)
+            answer = assistant.ask(request, history=turns)
             click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
             resolved = assistant.resolve(question, turns)
             if resolved != question:
                 click.echo(f"(searched for: {resolved})")
-            answer = echo_stream(
-                assistant.stream(question, mode=mode, filters=filters, as_of=as_of, history=turns)
-            )
+            answer = echo_stream(assistant.stream(request, history=turns))
             click.echo()
         turns.append(Turn(answer.question, answer.answer, answer.resolved))
 
@@ -438,8 +448,7 @@ def search(
     """
     settings = settings_from(**options)
     index = NewsIndex.open(settings=settings)
-    filters = SearchFilters.build(sources, since, until)
-    hits = index.search(query, mode=mode, filters=filters, as_of=as_of)
+    hits = index.search(search_request(query, mode, as_of, sources, since, until))
     if as_json:
         print_json([h.to_dict() for h in hits])
         return

@@ -6,6 +6,7 @@ from index.embeddings import Embedder, load_embedder
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
 from index.records import Article, ArticleInfo, Chunk, Hit, IndexStats, IngestReport, Problem
+from index.retrieval import SearchFilters, SearchRequest
 
 __all__ = [
     "Article",
@@ -18,6 +19,8 @@ __all__ = [
     "NewsIndex",
     "NewsragError",
     "Problem",
+    "SearchFilters",
+    "SearchRequest",
     "Settings",
     "load_embedder",
 ]

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
-from typing import cast
 
 from chromadb.api import ClientAPI
 
@@ -23,7 +22,7 @@ from index.lock import write_lock
 from index.onnx_encoder import int8_weight_bits, recipe_version
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
-from index.retrieval import Mode, Ranking, Reranker, Retriever, SearchFilters
+from index.retrieval import Ranking, Reranker, Retriever, SearchFilters, SearchRequest, as_request
 from index.store import (
     BuildInfo,
     ChromaStore,
@@ -33,7 +32,6 @@ from index.store import (
     open_client,
     storage_errors,
 )
-from index.timeframe import parse_day
 
 
 def keyword_folder(index_dir: Path, collection: str) -> Path:
@@ -225,7 +223,7 @@ class NewsIndex:
 
     def search(
         self,
-        query: str,
+        query: str | SearchRequest,
         k: int | None = None,
         *,
         mode: str | None = None,
@@ -234,17 +232,14 @@ class NewsIndex:
     ) -> list[Hit]:
         """The ``k`` best passages for ``query`` (default ``settings.top_k``), best first.
 
+        ``query`` is the text, or a whole :class:`SearchRequest` (then give no other argument).
         ``mode`` is hybrid (default), dense or keyword; ``filters`` limit sources and dates;
         ``as_of`` (default today; None for no time preference) is the date the question is
         asked on, so "last week" and recency are read from it.
         """
-        return self.retriever.search(
-            query,
-            k or self.settings.top_k,
-            mode=cast(Mode, mode or self.settings.search_mode),
-            filters=filters,
-            as_of=parse_day(as_of, "as_of"),
-        )
+        request = as_request(query, k, mode, filters, as_of)
+        s = self.settings
+        return self.retriever.find(request.with_defaults(s.top_k, s.search_mode))
 
     def article(self, article_id: str) -> Article:
         return self.store.article(article_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Protocol, cast
 
@@ -106,6 +106,74 @@ class SearchFilters:
 
 
 @dataclass(frozen=True)
+class SearchRequest:
+    """One search: the text, how many passages, how, within which limits, as of which day.
+
+    Built once where input arrives (CLI, UI, API) and passed through unchanged to the
+    retriever. ``k`` and ``mode`` left None take the index's settings (``top_k``,
+    ``search_mode``); ``as_of`` is the day the question is asked on (default today; None turns
+    the time preference off).
+
+    >>> SearchRequest.build("Who won the derby?", 3, mode="keyword", as_of="2025-08-20").as_of
+    datetime.date(2025, 8, 20)
+    """
+
+    text: str
+    k: int | None = None
+    mode: Mode | None = None
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    as_of: date | None = field(default_factory=date.today)
+
+    def __post_init__(self) -> None:
+        if self.mode is not None and self.mode not in MODES:
+            raise ConfigError(
+                f"Unknown search mode {self.mode!r} — use one of: {', '.join(MODES)}."
+            )
+        if self.k is not None and (isinstance(self.k, bool) or not isinstance(self.k, int)):
+            raise ConfigError(f"k={self.k!r} is not a number of passages — use 1 or more.")
+
+    @classmethod
+    def build(
+        cls,
+        text: str,
+        k: int | None = None,
+        *,
+        mode: str | None = None,
+        filters: SearchFilters | None = None,
+        as_of: str | date | None = "today",
+    ) -> SearchRequest:
+        """A request from user input: ``as_of`` may be a string (``2026-01-14``, ``today``)."""
+        return cls(
+            text, k, cast(Mode | None, mode), filters or SearchFilters(), parse_day(as_of, "as_of")
+        )
+
+    def with_defaults(self, k: int, mode: str) -> SearchRequest:
+        """This request with ``k`` and ``mode`` filled in where they were left None."""
+        return dataclasses.replace(
+            self,
+            k=k if self.k is None else self.k,
+            mode=cast(Mode, mode) if self.mode is None else self.mode,
+        )
+
+
+def as_request(
+    query: str | SearchRequest,
+    k: int | None = None,
+    mode: str | None = None,
+    filters: SearchFilters | None = None,
+    as_of: str | date | None = "today",
+) -> SearchRequest:
+    """``query`` itself if it is a SearchRequest, else the request the keyword arguments make
+    (the keyword API of ``NewsIndex.search`` and ``Assistant.ask``). A request and keywords
+    beside it would disagree, so that is a TypeError."""
+    if not isinstance(query, SearchRequest):
+        return SearchRequest.build(query, k, mode=mode, filters=filters, as_of=as_of)
+    if k is not None or mode is not None or filters is not None or as_of != "today":
+        raise TypeError("Pass k, mode, filters and as_of inside the SearchRequest, not beside it.")
+    return query
+
+
+@dataclass(frozen=True)
 class Ranking:
     """How candidates become the top k. Defaults are the values the retrieval benchmark chose.
 
@@ -174,17 +242,21 @@ class Retriever:
         filters: SearchFilters | None = None,
         as_of: date | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query``, best first.
+        """The ``k`` best passages for ``query``, best first (see :meth:`find`)."""
+        return self.find(SearchRequest(query, k, mode, filters or SearchFilters(), as_of))
+
+    def find(self, request: SearchRequest) -> list[Hit]:
+        """The ``request.k`` (default 5) best passages for ``request.text``, best first.
 
         ``as_of`` turns on the time preference: relative expressions in the query ("last
         week") are read from that date, and without one, passages from shortly before it are
         preferred. ``filters`` are hard limits. [] for an empty query or index.
         """
-        if mode not in MODES:
-            raise ConfigError(f"Unknown search mode {mode!r} — use one of: {', '.join(MODES)}.")
+        query, filters, as_of = request.text, request.filters, request.as_of
+        k = 5 if request.k is None else request.k
+        mode = request.mode or "hybrid"
         if not query.strip() or k < 1:
             return []
-        filters = filters or SearchFilters()
         r = self.ranking
         vector = self.embedder.embed_query(query)
         state = self.store.write_state()

@@ -11,20 +11,19 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 
 from assistant import Answer, Assistant, NewsIndex, NewsRetriever
-from assistant.chain import answer_with, option_passages, stream_with
+from assistant.chain import Question, answer_with, option_passages, stream_with
 from eval.qa import load_qa
 from index.embeddings import Embedder
 from index.records import Article, Chunk, Hit
-from index.retrieval import SearchFilters
+from index.retrieval import SearchFilters, SearchRequest
 from tests.conftest import RUTTE_QUESTION, SAMPLE_QA, CountingEmbedder
 
 
 def test_chain_runs_retrieve_then_answer(fake_index: NewsIndex, tiny_corpus: list[Article]) -> None:
     fake_index.ingest_articles(tiny_corpus)
     assistant = Assistant(fake_index)
-    answer = assistant.chain.invoke(
-        {"question": "Which syndicate shared a record lottery jackpot?", "k": 3}
-    )
+    request = SearchRequest("Which syndicate shared a record lottery jackpot?", k=3)
+    answer = assistant.chain.invoke(Question(request))
     assert len(answer.hits) == 3
     assert answer.citations and answer.citations[0].article_id == "lottery"
 
@@ -267,3 +266,18 @@ def test_asking_again_embeds_only_the_search_query(
     repeated = counting.queries[len(queries) :]
     assert RUTTE_QUESTION in repeated and not Counter(repeated) - Counter(queries)
     assert len(repeated) < len(queries)
+
+
+def test_ask_takes_one_typed_request_or_the_same_keywords(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    assistant = Assistant(fake_index)
+    question = "Which syndicate shared a record lottery jackpot?"
+    request = SearchRequest.build(question, 2, mode="keyword", as_of="2026-01-17")
+    typed = assistant.ask(request)
+    assert typed == assistant.ask(question, 2, mode="keyword", as_of="2026-01-17")
+    assert len(typed.hits) == 2 and typed.question == question
+    assert assistant.retrieve(request) == list(typed.hits)
+    with pytest.raises(TypeError, match="inside the SearchRequest"):
+        assistant.ask(request, k=3)

@@ -9,7 +9,7 @@ import pytest
 from index import Article, NewsIndex
 from index.errors import ConfigError, EmbeddingModelError
 from index.rerank import CrossEncoderReranker
-from index.retrieval import Ranking, Retriever, SearchFilters
+from index.retrieval import Ranking, Retriever, SearchFilters, SearchRequest
 from tests.conftest import RUTTE_QUESTION, make_article
 
 
@@ -185,3 +185,33 @@ def test_lead_bonus_lifts_an_articles_first_passage(fake_index: NewsIndex) -> No
 
     assert first_position(0.0) != 0
     assert first_position(1.0) == 0
+
+
+def test_search_request_is_built_once_from_user_input() -> None:
+    coast = SearchFilters.build(["Coast Courier"], "2026-01-01")
+    request = SearchRequest.build("tram line", 3, mode="dense", filters=coast, as_of="2026-03-05")
+    assert request == SearchRequest("tram line", 3, "dense", coast, date(2026, 3, 5))
+    assert SearchRequest("tram line").as_of == date.today()
+    assert SearchRequest.build("tram line", as_of=None).as_of is None
+    assert SearchRequest("x").with_defaults(7, "keyword") == SearchRequest("x", 7, "keyword")
+    assert request.with_defaults(7, "keyword") == request
+    with pytest.raises(ConfigError, match=r"Unknown search mode 'fuzzy' — use one of: hybrid"):
+        SearchRequest.build("x", mode="fuzzy")
+    with pytest.raises(
+        ConfigError, match=r"^k=2\.5 is not a number of passages — use 1 or more\.$"
+    ):
+        SearchRequest("x", k=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="as_of 'soon' is not a date"):
+        SearchRequest.build("x", as_of="soon")
+
+
+def test_index_search_takes_a_request_or_keywords(
+    fake_index: NewsIndex, tiny_corpus: list[Article]
+) -> None:
+    fake_index.ingest_articles(tiny_corpus)
+    request = SearchRequest.build("lottery jackpot syndicate", 2, mode="hybrid", as_of=None)
+    hits = fake_index.search(request)
+    assert len(hits) == 2
+    assert hits == fake_index.search("lottery jackpot syndicate", 2, mode="hybrid", as_of=None)
+    with pytest.raises(TypeError, match="inside the SearchRequest"):
+        fake_index.search(request, mode="dense")
