@@ -6,6 +6,7 @@
 """
 
 from assistant.api import Assistant
+from assistant.config import AssistantSettings
 from assistant.records import Answer, Citation
 from assistant.retriever import NewsRetriever
 from index import Hit, NewsIndex, NewsragError, SearchFilters, SearchRequest, Settings
@@ -13,6 +14,7 @@ from index import Hit, NewsIndex, NewsragError, SearchFilters, SearchRequest, Se
 __all__ = [
     "Answer",
     "Assistant",
+    "AssistantSettings",
     "Citation",
     "Hit",
     "NewsIndex",

@@ -18,6 +18,7 @@ from assistant.chain import (
     stream_with,
 )
 from assistant.choices import check_choices
+from assistant.config import AssistantSettings
 from assistant.followup import Turn, resolve, turns_from
 from assistant.records import Answer
 from assistant.retriever import NewsRetriever
@@ -47,7 +48,7 @@ class Assistant:
 
     def __init__(self, index: NewsIndex, answerer: Answerer | None = None) -> None:
         self.index = index
-        self.settings = index.settings
+        self.settings = AssistantSettings.of(index.settings)
         self.extractive = ExtractiveAnswerer(
             MemoEmbedder(index.embedder), self.settings.answer_words, self.settings.min_score
         )
@@ -74,7 +75,9 @@ class Assistant:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
     ) -> Assistant:
-        """Open an existing index (default ``NEWSRAG_INDEX``) and build the answerer on it."""
+        """Open an existing index (default ``NEWSRAG_INDEX``) and build the answerer on it;
+        ``settings`` default to the ``NEWSRAG_*`` variables (:class:`AssistantSettings`)."""
+        settings = AssistantSettings.of(settings) if settings else AssistantSettings.from_env()
         return cls(NewsIndex.open(index_dir, settings=settings, embedder=embedder))
 
     def ask(

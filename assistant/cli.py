@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from assistant.api import Assistant
+from assistant.config import AssistantSettings
 from assistant.console import (
     echo_stream,
     format_answer,
@@ -23,7 +24,7 @@ from assistant.console import (
     progress_bar,
 )
 from assistant.followup import Turn, load_history
-from index.config import ENCODERS, SEARCH_MODES, Settings
+from index.config import ENCODERS, SEARCH_MODES
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
 from index.retrieval import SearchFilters, SearchRequest
@@ -142,10 +143,10 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
 
 
-def settings_from(**overrides: Any) -> Settings:
+def settings_from(**overrides: Any) -> AssistantSettings:
     """The environment's settings with the flags given. Commands take the flags that name a
     Settings field (--index, --top-k, --llm, ...) as ``**options`` and pass them here whole."""
-    return Settings.from_env().replace(**overrides)
+    return AssistantSettings.from_env().replace(**overrides)
 
 
 def print_json(data: Any) -> None:

@@ -41,19 +41,19 @@ from eval.retrieval_bench import build_index, corpus_key, newsrag_search, run_me
 from eval.vector_cache import CachingEmbedder, VectorCache, encoder_tag
 from index.chunking import Chunker
 from index.config import ENCODERS, Settings
-from index.cpu import cpu_features
 from index.embeddings import (
-    TORCH_ENCODERS,
     Embedder,
     SentenceTransformerEmbedder,
     load_embedder,
     model_location,
 )
+from index.encoders.cpu import cpu_features
+from index.encoders.mean_pooling import plain_max_length
+from index.encoders.onnx_encoder import usable_cores, weight_bits
+from index.encoders.torch_encoder import TORCH_ENCODERS
 from index.errors import EmbeddingModelError
 from index.loaders import load_paths
-from index.mean_pooling import plain_max_length
 from index.newsindex import NewsIndex
-from index.onnx_encoder import usable_cores, weight_bits
 from index.records import Article
 from index.retrieval import Ranking
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from index.embeddings import Embedder
-from index.onnx_encoder import EXPORT_VERSION, ONNX_ENCODERS, int8_weight_bits
-from index.openvino_encoder import precision as openvino_precision
+from index.encoders.onnx_encoder import EXPORT_VERSION, ONNX_ENCODERS, int8_weight_bits
+from index.encoders.openvino_encoder import precision as openvino_precision
 
 
 def text_key(model: str, text: str) -> bytes:

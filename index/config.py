@@ -1,4 +1,6 @@
-"""Settings: one frozen object; defaults in code, overridden by NEWSRAG_* variables and flags."""
+"""Settings: one frozen object; defaults in code, overridden by NEWSRAG_* variables and flags.
+These are the index's (storage, embedding, retrieval); assistant.config adds how answers are
+written."""
 
 from __future__ import annotations
 
@@ -7,19 +9,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
-from index.cpu import CpuFeatures, cpu_features
+from index.encoders.cpu import CpuFeatures, cpu_features
 from index.errors import ConfigError
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 SEARCH_MODES = ("hybrid", "dense", "keyword")
 # How the embedding model runs on the CPU. float32 and bf16 run it in torch (bf16 autocasts the
 # matrix products to bfloat16 on AVX-512 BF16 / AMX; cosine >= 0.9999 to float32's); onnx and
-# onnx-int8 run it exported to ONNX with onnxruntime (index/onnx_encoder.py), int8 with its
+# onnx-int8 run it exported to ONNX with onnxruntime (index/encoders/onnx_encoder.py), int8 with its
 # matrix products quantised (cosine >= 0.98 to float32's); openvino runs that export compiled by
-# OpenVINO, in bfloat16 where the CPU has it (index/openvino_encoder.py; cosine >= 0.9999).
+# OpenVINO, in bfloat16 where the CPU has it (index/encoders/openvino_encoder.py; cosine >= 0.9999).
 ENCODERS = ("float32", "bf16", "onnx", "onnx-int8", "openvino")
 DEFAULT_MAX_ARTICLE_MB = 10.0  # an article's text; larger ones are skipped with a message
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -65,10 +67,6 @@ class Settings:
     lead_weight: float = 0.1
     max_per_article: int = 2
     reranker: str = ""
-    min_score: float = 0.30
-    answer_words: int = 80
-    llm: str = ""  # PROVIDER:MODEL for a LangChain chat model; empty = extractive answers only
-    llm_base_url: str = ""  # an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)
     chroma_url: str = ""  # http(s)://HOST:PORT of a Chroma server; empty = embedded Chroma
     lock_wait: float = 0.0  # seconds a write waits for another writer; 0 = stop at once
     max_article_mb: float = DEFAULT_MAX_ARTICLE_MB
@@ -77,19 +75,13 @@ class Settings:
         object.__setattr__(self, "index_dir", Path(self.index_dir).expanduser().absolute())
         if self.chroma_url:
             object.__setattr__(self, "chroma_url", ChromaServer.parse(self.chroma_url).url)
-        _positive("chunk_size", self.chunk_size)
-        _positive("batch_size", self.batch_size)
-        _positive("top_k", self.top_k)
-        _positive("answer_words", self.answer_words)
+        positive("chunk_size", self.chunk_size)
+        positive("batch_size", self.batch_size)
+        positive("top_k", self.top_k)
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise ConfigError(
                 f"chunk_overlap={self.chunk_overlap} must be at least 0 and smaller than "
                 f"chunk_size={self.chunk_size} — lower NEWSRAG_CHUNK_OVERLAP / --chunk-overlap."
-            )
-        if not -1.0 <= self.min_score <= 1.0:
-            raise ConfigError(
-                f"min_score={self.min_score} is not a cosine similarity — use a value "
-                "between -1 and 1 (default 0.30)."
             )
         if (
             len(self.collection) < 3
@@ -127,11 +119,6 @@ class Settings:
                 f"max_article_mb={self.max_article_mb} must be more than 0 — fix "
                 "NEWSRAG_MAX_ARTICLE_MB / --max-article-mb."
             )
-        if self.llm and ":" not in self.llm:
-            raise ConfigError(
-                f"llm={self.llm!r} names no provider — use PROVIDER:MODEL, e.g. "
-                "openai:gpt-4o-mini or ollama:llama3.2 (NEWSRAG_LLM / --llm)."
-            )
         if self.encoder not in ENCODERS:
             raise ConfigError(
                 f"encoder={self.encoder!r} is not an encoder — use one of "
@@ -141,7 +128,7 @@ class Settings:
             raise ConfigError("embedding_model is empty — name a sentence-transformers model.")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Defaults overridden by the ``NEWSRAG_*`` variables found in ``environ``."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -153,7 +140,7 @@ class Settings:
             values[f.name] = _parse(var, raw, f.type)
         return cls(**values)
 
-    def replace(self, **changes: Any) -> Settings:
+    def replace(self, **changes: Any) -> Self:
         """A copy with the given fields changed; ``None`` values are ignored (unset flags)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -236,7 +223,7 @@ def _parse(var: str, raw: str, type_name: Any) -> Any:
     return raw
 
 
-def _positive(name: str, value: int) -> None:
+def positive(name: str, value: int) -> None:
     if value < 1:
         raise ConfigError(
             f"{name}={value} must be at least 1 — fix {env_var(name)} or the matching flag."

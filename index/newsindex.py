@@ -14,12 +14,12 @@ from chromadb.api import ClientAPI
 from index.chunking import Chunker
 from index.config import Settings
 from index.embeddings import Embedder, canonical_model_name, load_embedder
+from index.encoders.onnx_encoder import int8_weight_bits, recipe_version
 from index.errors import IndexNotFoundError
 from index.ingest import Progress, ingest
 from index.keyword import KeywordRow, KeywordSync
 from index.loaders import Loaded, load_paths
 from index.lock import write_lock
-from index.onnx_encoder import int8_weight_bits, recipe_version
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Ranking, Reranker, Retriever, SearchFilters, SearchRequest, as_request

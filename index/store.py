@@ -29,6 +29,7 @@ from filelock import FileLock
 
 from index.attribution import statement_rows, statements_from_rows
 from index.config import ChromaServer
+from index.encoders.onnx_encoder import ONNX_ENCODERS, int8_weight_bits, recipe_version
 from index.errors import (
     ArticleNotFoundError,
     ChromaServerError,
@@ -40,7 +41,6 @@ from index.errors import (
 )
 from index.lock import disk_full_error, read_only_error, storage_error
 from index.metadata import date_as_int
-from index.onnx_encoder import ONNX_ENCODERS, int8_weight_bits, recipe_version
 from index.records import Article, ArticleInfo, Chunk
 
 SCHEMA_VERSION = 1

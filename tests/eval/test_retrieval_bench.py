@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import index.onnx_encoder
+import index.encoders.onnx_encoder
 from eval.retrieval_bench import main
 from eval.vector_cache import VectorCache
 from tests.conftest import SAMPLE_CORPUS, SAMPLE_QA
@@ -99,10 +99,10 @@ def test_a_later_onnx_recipe_builds_its_own_cached_index(
     later = build_index([SAMPLE_CORPUS], tmp_path, embedder, False, lambda _: None)
     assert first.settings.index_dir != later.settings.index_dir
     assert later.store.counts() == first.store.counts() != (0, 0)
-    monkeypatch.setattr(index.onnx_encoder, "weight_bits", lambda: 8)
+    monkeypatch.setattr(index.encoders.onnx_encoder, "weight_bits", lambda: 8)
     assert eval.vector_cache.encoder_tag("onnx-int8") == "onnx-int8/2"
     assert eval.vector_cache.encoder_tag("bf16") == "bf16"
     # a CPU that runs int8 with 7-bit weights makes other vectors: its own cache entries
-    monkeypatch.setattr(index.onnx_encoder, "weight_bits", lambda: 7)
+    monkeypatch.setattr(index.encoders.onnx_encoder, "weight_bits", lambda: 7)
     assert eval.vector_cache.encoder_tag("onnx-int8") == "onnx-int8/2-7bit"
     assert eval.vector_cache.encoder_tag("onnx") == "onnx/2"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import eval.vector_cache
-import index.onnx_encoder
+import index.encoders.onnx_encoder
 from eval.vector_cache import CachingEmbedder, VectorCache, text_key, vector_model_key
 from index.embeddings import FakeEmbedder
 
@@ -49,7 +49,7 @@ def test_vectors_are_cached_per_encoder(tmp_path: Path) -> None:
 def test_an_onnx_export_recipe_after_the_first_gets_keys_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(index.onnx_encoder, "weight_bits", lambda: 8)
+    monkeypatch.setattr(index.encoders.onnx_encoder, "weight_bits", lambda: 8)
     monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 1)
     assert vector_model_key("m", "onnx-int8") == "m@onnx-int8"  # the first recipe's keys
     monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 2)

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from index.config import Settings, default_encoder, default_index_dir
-from index.cpu import CpuFeatures, cpu_features
+from index.encoders.cpu import CpuFeatures, cpu_features
 from index.errors import ConfigError
 
 
@@ -23,11 +23,12 @@ def test_env_overrides_and_types(tmp_path: Path) -> None:
         {
             "NEWSRAG_INDEX": str(tmp_path),
             "NEWSRAG_TOP_K": "8",
-            "NEWSRAG_MIN_SCORE": "0.25",
+            "NEWSRAG_MIN_SCORE": "0.25",  # an answer setting: not the index's
             "NEWSRAG_EMBEDDING_MODEL": "fake",
         }
     )
-    assert (s.index_dir, s.top_k, s.min_score, s.embedding_model) == (tmp_path, 8, 0.25, "fake")
+    assert (s.index_dir, s.top_k, s.embedding_model) == (tmp_path, 8, "fake")
+    assert not hasattr(s, "min_score")
 
 
 def test_replace_ignores_unset_flags() -> None:

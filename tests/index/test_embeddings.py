@@ -13,8 +13,8 @@ from index.embeddings import (
     load_embedder,
     model_location,
 )
+from index.encoders.mean_pooling import MeanPoolingModel, plain_max_length
 from index.errors import EmbeddingModelError
-from index.mean_pooling import MeanPoolingModel, plain_max_length
 from tests.conftest import CountingEmbedder
 
 HEADLINES = [
@@ -60,7 +60,7 @@ def test_bf16_on_a_cpu_without_native_bfloat16_warns_and_names_the_faster_encode
     import warnings
 
     import index.embeddings
-    from index.cpu import CpuFeatures
+    from index.encoders.cpu import CpuFeatures
 
     avx2 = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2"}))
     monkeypatch.setattr(index.embeddings, "cpu_features", lambda: avx2)

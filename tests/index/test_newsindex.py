@@ -8,8 +8,8 @@ import pytest
 
 from index import Article, NewsIndex, Settings
 from index.attribution import Statement, statement_rows
+from index.encoders.onnx_encoder import EXPORT_VERSION
 from index.errors import ArticleNotFoundError, IndexMismatchError, IndexNotFoundError
-from index.onnx_encoder import EXPORT_VERSION
 from index.store import BuildInfo, chunk_fields, encoder_warning, open_client
 from tests.conftest import SAMPLE_CORPUS
 

@@ -1,5 +1,5 @@
 """The ``openvino`` encoder: the float32 ONNX export of a mean-pooling model (the one the
-``onnx`` encoder runs, see ``index/onnx_encoder.py``) compiled by OpenVINO for this CPU. Where
+``onnx`` encoder runs, see ``onnx_encoder.py``) compiled by OpenVINO for this CPU. Where
 the CPU runs bfloat16 natively (AMX, AVX512-BF16) OpenVINO computes in bfloat16 with float32
 accumulation; elsewhere in float32. Either way the vectors agree with float32 torch's to cosine
 0.9999 (measured over 1,657 RealTimeQA chunks: min 0.99997 in bfloat16), so an index built on
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.cpu import CpuFeatures, cpu_features
-from index.errors import EmbeddingModelError
-from index.onnx_encoder import (
+from index.encoders.cpu import CpuFeatures, cpu_features
+from index.encoders.onnx_encoder import (
     embed_each,
     ensure_export,
     export_folder,
     onnx_cache_dir,
     usable_cores,
 )
+from index.errors import EmbeddingModelError
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -74,7 +74,7 @@ class OpenVinoEmbedder:
         cls, name: str, model_dir: Path, max_length: int, cache: Path | None = None
     ) -> OpenVinoEmbedder:
         """The model in ``model_dir`` compiled for this CPU, exported to ONNX first when it is
-        not cached (``cache`` defaults to :func:`index.onnx_encoder.onnx_cache_dir`)."""
+        not cached (``cache`` defaults to :func:`index.encoders.onnx_encoder.onnx_cache_dir`)."""
         import openvino
         from tokenizers import Tokenizer
 

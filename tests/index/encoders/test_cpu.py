@@ -2,7 +2,7 @@
 
 import platform
 
-from index.cpu import CpuFeatures, cpu_features, parse_cpuinfo
+from index.encoders.cpu import CpuFeatures, cpu_features, parse_cpuinfo
 
 MILAN = """processor\t: 0
 vendor_id\t: AuthenticAMD

@@ -3,7 +3,7 @@ once from its local weights to an ONNX graph that also pools and normalises, kep
 cache, and run with onnxruntime. ``onnx`` runs the float32 graph with fused attention and layer
 norms; ``onnx-int8`` quantises its matrix products and attention projections to int8 (8-bit
 weights where the CPU has VNNI, 7-bit ones on x86 without it, whose int8 products would
-saturate: see ``index/cpu.py``). Each text runs alone, one per CPU core at a time: no padding,
+saturate: see ``cpu.py``). Each text runs alone, one per CPU core at a time: no padding,
 and no batch that int8's per-call activation scales would depend on, so a text's vector
 depends on that text only.
 Queries then need neither torch nor transformers; only a first export (or one after the cache
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.cpu import CpuFeatures, cpu_features
+from index.encoders.cpu import CpuFeatures, cpu_features
 from index.errors import EmbeddingModelError
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ instruction sets are unknown and the encoders take the choice that is safe on an
 Two facts matter. int8: without VNNI, onnxruntime multiplies uint8 activations by int8 weights
 with AVX2's VPMADDUBSW, which adds pairs of products into 16 bits and saturates when they pass
 32,767 — so on those CPUs the int8 encoder keeps its weights to 7 bits (see
-``index/onnx_encoder.py``). bf16: torch's bfloat16 autocast is fast only with AVX512-BF16 or
+``onnx_encoder.py``). bf16: torch's bfloat16 autocast is fast only with AVX512-BF16 or
 AMX; without them it is emulated, several times slower than float32.
 """
 

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from index import NewsIndex, Settings
-from index.cpu import CpuFeatures
 from index.embeddings import Embedder, load_embedder, model_location
+from index.encoders.cpu import CpuFeatures
+from index.encoders.onnx_encoder import EXPORT_VERSION, export_folder, recipe_version
+from index.encoders.openvino_encoder import IR_FILE, OpenVinoEmbedder, precision
 from index.errors import EmbeddingModelError
-from index.onnx_encoder import EXPORT_VERSION, export_folder, recipe_version
-from index.openvino_encoder import IR_FILE, OpenVinoEmbedder, precision
-from tests.index.test_onnx_encoder import HEADLINES, TEXTS
+from tests.index.encoders.test_onnx_encoder import HEADLINES, TEXTS
 
 MODEL_DIR = Path(model_location("all-MiniLM-L6-v2"))
 

@@ -9,8 +9,7 @@ import pytest
 
 from index import NewsIndex, Settings
 from index.embeddings import Embedder, load_embedder, model_location
-from index.errors import EmbeddingModelError
-from index.onnx_encoder import (
+from index.encoders.onnx_encoder import (
     EXPORT_VERSION,
     OnnxEmbedder,
     _atomically,
@@ -22,6 +21,7 @@ from index.onnx_encoder import (
     recipe_version,
     weight_bits,
 )
+from index.errors import EmbeddingModelError
 
 HEADLINES = [
     "Rutte says Europe needs its own army, not just more spending",
@@ -119,7 +119,7 @@ def test_int8_keeps_the_first_layer_float_and_quantises_the_rest(
 
 
 def test_int8_weights_take_7_bits_on_x86_without_vnni() -> None:
-    from index.cpu import CpuFeatures
+    from index.encoders.cpu import CpuFeatures
 
     avx2 = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2", "fma"}))
     vnni = CpuFeatures("x86_64", "AMD EPYC", frozenset({"avx2", "avx512f", "avx512_vnni"}))

@@ -1,0 +1,46 @@
+"""AssistantSettings: the index's Settings plus how answers are written (the extractive
+answerer's threshold and length, an optional LLM). Same NEWSRAG_* variables and flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from index.config import Settings, positive
+from index.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class AssistantSettings(Settings):
+    """Everything configurable in newsrag: :class:`index.config.Settings` and the answer's.
+
+    >>> s = AssistantSettings.from_env({"NEWSRAG_LLM": "ollama:llama3.2", "NEWSRAG_TOP_K": "8"})
+    >>> s.llm, s.top_k
+    ('ollama:llama3.2', 8)
+    """
+
+    min_score: float = 0.30  # the best passage's cosine below which the answer is a refusal
+    answer_words: int = 80
+    llm: str = ""  # PROVIDER:MODEL for a LangChain chat model; empty = extractive answers only
+    llm_base_url: str = ""  # an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        positive("answer_words", self.answer_words)
+        if not -1.0 <= self.min_score <= 1.0:
+            raise ConfigError(
+                f"min_score={self.min_score} is not a cosine similarity — use a value "
+                "between -1 and 1 (default 0.30)."
+            )
+        if self.llm and ":" not in self.llm:
+            raise ConfigError(
+                f"llm={self.llm!r} names no provider — use PROVIDER:MODEL, e.g. "
+                "openai:gpt-4o-mini or ollama:llama3.2 (NEWSRAG_LLM / --llm)."
+            )
+
+    @classmethod
+    def of(cls, settings: Settings) -> AssistantSettings:
+        """``settings`` itself if it already holds the answer settings, else the same index
+        settings with the answer settings' defaults."""
+        if isinstance(settings, AssistantSettings):
+            return settings
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(Settings)})
