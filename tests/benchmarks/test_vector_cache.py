@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import eval.vector_cache
+import benchmarks.vector_cache
 import index.encoders.onnx_encoder
-from eval.vector_cache import CachingEmbedder, VectorCache, text_key, vector_model_key
+from benchmarks.vector_cache import CachingEmbedder, VectorCache, text_key, vector_model_key
 from index.embeddings import FakeEmbedder
 
 
@@ -50,8 +50,8 @@ def test_an_onnx_export_recipe_after_the_first_gets_keys_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(index.encoders.onnx_encoder, "weight_bits", lambda: 8)
-    monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 1)
+    monkeypatch.setattr(benchmarks.vector_cache, "EXPORT_VERSION", 1)
     assert vector_model_key("m", "onnx-int8") == "m@onnx-int8"  # the first recipe's keys
-    monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 2)
+    monkeypatch.setattr(benchmarks.vector_cache, "EXPORT_VERSION", 2)
     assert vector_model_key("m", "onnx-int8") == "m@onnx-int8/2"
     assert vector_model_key("m", "bf16") == "m@bf16"  # torch encoders have no export recipe

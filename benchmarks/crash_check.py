@@ -2,7 +2,7 @@
 points, run it again to the end, and compare the index with a clean ingest of the same corpus
 (articles and their content hashes, chunk ids and texts, counts, keyword index rows).
 
-    python -m eval.crash_check \\
+    python -m benchmarks.crash_check \\
         --corpus ../shared/data/realtimeqa-2026/articles.jsonl --corpus ../shared/data/seed \\
         --work /tmp/crash --kills 3
 
@@ -75,7 +75,7 @@ def _all(collection: Any, include: list[str]) -> list[tuple[str, Any, Any]]:
 def committed(index_dir: Path, model: str) -> int:
     """Articles committed so far, checked whole, in a new process (as a user would look)."""
     code = (
-        "import sys; from pathlib import Path; from eval.crash_check import snapshot\n"
+        "import sys; from pathlib import Path; from benchmarks.crash_check import snapshot\n"
         "from index.errors import IndexNotFoundError\n"
         "try:\n"
         "    s = snapshot(Path(sys.argv[1]), sys.argv[2])\n"
@@ -85,7 +85,8 @@ def committed(index_dir: Path, model: str) -> int:
         "    print(0)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(index_dir), model],
+        [sys.executable, "-c", code, str(index_dir.absolute()), model],
+        cwd=Path(__file__).resolve().parents[1],  # benchmarks/ is not installed: run from the tree
         capture_output=True,
         text=True,
         check=True,

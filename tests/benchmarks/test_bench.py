@@ -3,7 +3,7 @@ the table."""
 
 from pathlib import Path
 
-from eval.bench import (
+from benchmarks.bench import (
     chunk_texts,
     encode_rate,
     format_table,
@@ -11,7 +11,7 @@ from eval.bench import (
     median_ingest,
     scaled_latency,
 )
-from eval.vector_cache import VectorCache
+from benchmarks.vector_cache import VectorCache
 from index import Article, Settings
 from index.embeddings import FakeEmbedder
 from index.loaders import load_paths

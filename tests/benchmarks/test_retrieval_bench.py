@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import index.encoders.onnx_encoder
-from eval.retrieval_bench import main
-from eval.vector_cache import VectorCache
+from benchmarks.retrieval_bench import main
+from benchmarks.vector_cache import VectorCache
 from tests.conftest import SAMPLE_CORPUS, SAMPLE_QA
 
 pytestmark = pytest.mark.integration
@@ -87,22 +87,22 @@ def test_bench_runs_the_txtai_peer(tmp_path: Path) -> None:
 def test_a_later_onnx_recipe_builds_its_own_cached_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import eval.vector_cache
-    from eval.retrieval_bench import build_index
+    import benchmarks.vector_cache
+    from benchmarks.retrieval_bench import build_index
     from index.embeddings import FakeEmbedder
 
     # an index of the first recipe's vectors must not stand in for a later recipe's
-    monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 1)
+    monkeypatch.setattr(benchmarks.vector_cache, "EXPORT_VERSION", 1)
     embedder = FakeEmbedder(16, encoder="onnx-int8")
     first = build_index([SAMPLE_CORPUS], tmp_path, embedder, False, lambda _: None)
-    monkeypatch.setattr(eval.vector_cache, "EXPORT_VERSION", 2)
+    monkeypatch.setattr(benchmarks.vector_cache, "EXPORT_VERSION", 2)
     later = build_index([SAMPLE_CORPUS], tmp_path, embedder, False, lambda _: None)
     assert first.settings.index_dir != later.settings.index_dir
     assert later.store.counts() == first.store.counts() != (0, 0)
     monkeypatch.setattr(index.encoders.onnx_encoder, "weight_bits", lambda: 8)
-    assert eval.vector_cache.encoder_tag("onnx-int8") == "onnx-int8/2"
-    assert eval.vector_cache.encoder_tag("bf16") == "bf16"
+    assert benchmarks.vector_cache.encoder_tag("onnx-int8") == "onnx-int8/2"
+    assert benchmarks.vector_cache.encoder_tag("bf16") == "bf16"
     # a CPU that runs int8 with 7-bit weights makes other vectors: its own cache entries
     monkeypatch.setattr(index.encoders.onnx_encoder, "weight_bits", lambda: 7)
-    assert eval.vector_cache.encoder_tag("onnx-int8") == "onnx-int8/2-7bit"
-    assert eval.vector_cache.encoder_tag("onnx") == "onnx/2"
+    assert benchmarks.vector_cache.encoder_tag("onnx-int8") == "onnx-int8/2-7bit"
+    assert benchmarks.vector_cache.encoder_tag("onnx") == "onnx/2"

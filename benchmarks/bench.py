@@ -2,15 +2,15 @@
 bare encode of the same chunk texts in the same run, retrieval quality and latency over the full
 corpus, cold start of `newsrag ask`, and the peak memory of ingest, in one table, with the CPU
 ceiling: the most chunks per second any encoder of the model could reach on this CPU (see
-eval.ceiling).
+benchmarks.ceiling).
 
-    python -m eval.bench \\
+    python -m benchmarks.bench \\
         --corpus ../shared/data/realtimeqa-2026/articles.jsonl --corpus ../shared/data/seed \\
         --questions ../shared/data/realtimeqa-2026/questions-dev.jsonl --out bench.json
 
 Encode and ingest rates use the chunks of the first ``--ingest-articles`` articles. Quality
 (hit@5, MRR@10 of the default ranking) needs every chunk of the corpus embedded by each encoder;
-vectors and indexes are cached under ``--cache`` (shared with eval.retrieval_bench), so only the
+vectors and indexes are cached under ``--cache`` (shared with retrieval_bench), so only the
 first run per encoder is slow; ``--no-quality`` skips it.
 
 ``--copies 5`` also times retrieval over the corpus held five times under new ids (about
@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from eval import ceiling
+from benchmarks import ceiling
+from benchmarks.retrieval_bench import build_index, corpus_key, newsrag_search, run_method
+from benchmarks.vector_cache import CachingEmbedder, VectorCache, encoder_tag
 from eval.qa import QAItem, load_qa
-from eval.retrieval_bench import build_index, corpus_key, newsrag_search, run_method
-from eval.vector_cache import CachingEmbedder, VectorCache, encoder_tag
 from index.chunking import Chunker
 from index.config import ENCODERS, Settings
 from index.embeddings import (
@@ -232,7 +232,7 @@ def scaled_latency(
 
 def cpu_ceiling(name: str, texts: Sequence[str]) -> ceiling.Ceiling:
     """The most chunks per second this CPU could embed ``texts`` with the model ``name`` (see
-    eval.ceiling)."""
+    benchmarks.ceiling)."""
     folder = Path(model_location(name))
     max_length = plain_max_length(folder)
     if max_length is None or not (folder / "config.json").is_file():
@@ -313,7 +313,7 @@ def format_table(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m eval.bench", description=__doc__.split("\n\n")[0]
+        prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--corpus",

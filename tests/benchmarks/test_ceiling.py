@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.bench import cpu_ceiling, format_table
-from eval.ceiling import Ceiling, matmul_rate, model_shape, token_counts, transformer_macs
+from benchmarks.bench import cpu_ceiling, format_table
+from benchmarks.ceiling import Ceiling, matmul_rate, model_shape, token_counts, transformer_macs
 from index.embeddings import DEFAULT_EMBEDDING_MODEL, model_location
 from index.errors import EmbeddingModelError
 

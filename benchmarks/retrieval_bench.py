@@ -2,7 +2,7 @@
 newsrag (hybrid + time + lead bonus), and an external peer (txtai, hybrid), over the same chunks
 and the same embedding model, in one run.
 
-    python -m eval.retrieval_bench \\
+    python -m benchmarks.retrieval_bench \\
         --corpus ../shared/data/realtimeqa-2026/articles.jsonl \\
         --questions ../shared/data/realtimeqa-2026/questions-dev.jsonl \\
         --out bench-retrieval.json --plot bench-retrieval.png
@@ -27,9 +27,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.vector_cache import CachingEmbedder, VectorCache, encoder_tag
 from eval.metrics import RANK_DEPTH, chosen_choice, first_relevant_rank, percentile, same_choice
 from eval.qa import QAItem, load_qa
-from eval.vector_cache import CachingEmbedder, VectorCache, encoder_tag
 from index.config import ENCODERS, Settings
 from index.embeddings import Embedder, load_embedder, model_location
 from index.newsindex import NewsIndex
@@ -243,7 +243,7 @@ def plot(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m eval.retrieval_bench", description=__doc__.split("\n\n")[0]
+        prog="python -m benchmarks.retrieval_bench", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
         "--corpus",
