@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make chat   set up, index the bundled sample corpus, open the chat at http://127.0.0.1:7860
-#   make test   set up, lint, type-check and run every test
+#   make test   set up, lint, type-check and run every test (what CI runs)
+#   make test-fast   the unit tier only: no real model, index, server or mount (under a minute)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup chat test lint clean
+.PHONY: setup chat test test-fast lint clean
 
 setup: $(VENV)/.installed
 
@@ -38,6 +39,9 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest -q
+
+test-fast: setup
+	$(BIN)/pytest -q -m "not integration"
 
 clean:
 	rm -rf $(VENV) .newsrag .pytest_cache .mypy_cache .ruff_cache

@@ -308,6 +308,35 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+# Fixtures that load a real model, build or copy a real index, start a server, mount a filesystem
+# or write thousands of files: a test that uses one (directly or through another fixture) is an
+# integration test, marked here so that `make test-fast` (-m "not integration") leaves it out.
+# So is a test of the real data (realdata marker), which reads ../shared/data.
+INTEGRATION_FIXTURES = frozenset(
+    {
+        "real_embedder",
+        "int8_embedder",
+        "openvino_embedder",
+        "sample_index_dir",
+        "sample_index",
+        "hostile_index",
+        "chroma_server",
+        "own_server",
+        "smollm2",
+        "small_disk",
+        "many_files",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses an integration fixture, or real data, as ``integration``."""
+    for item in items:
+        heavy = INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if heavy or item.get_closest_marker("realdata"):
+            item.add_marker(pytest.mark.integration)
+
+
 RUN_NOTES: list[str] = []
 
 

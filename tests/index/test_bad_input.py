@@ -109,10 +109,18 @@ def test_a_dangling_symlink_given_by_name_is_a_problem_not_a_crash(tmp_path: Pat
     ]
 
 
-def test_a_folder_of_5000_small_files(tmp_path: Path, run_notes: list[str]) -> None:
+@pytest.fixture
+def many_files(tmp_path: Path) -> Path:
+    """A folder of 5,000 one-paragraph articles (an integration fixture: see tests/conftest.py)."""
+    return many_small_files(tmp_path / "many", 5000)
+
+
+def test_a_folder_of_5000_small_files(
+    tmp_path: Path, many_files: Path, run_notes: list[str]
+) -> None:
     """The walk, loading, batching and Chroma writes for many files. The fake embedder keeps it
     quick; the real model's path is the matrix test above."""
-    folder = many_small_files(tmp_path / "many", 5000)
+    folder = many_files
     settings = Settings(index_dir=tmp_path / "idx", embedding_model="fake:64")
     index = NewsIndex.open(settings=settings, create=True)
     started = time.perf_counter()
