@@ -4,6 +4,8 @@ Every message names the object, the bad value and the fix, so the CLI and the UI
 it is.
 """
 
+from typing import Self
+
 
 class NewsragError(Exception):
     """Base class: anything newsrag reports to a user."""
@@ -15,6 +17,14 @@ class ConfigError(NewsragError):
 
 class IndexNotFoundError(NewsragError):
     """The index folder or its collections do not exist yet."""
+
+    @classmethod
+    def at(cls, location: str, option: str, collection: str | None = None) -> Self:
+        """The one message for a missing index: where it was looked for (the folder, or the
+        ``collection`` at a folder or server) and the ``newsrag ingest`` that makes it, with the
+        ``option`` that points there (``--index DIR`` or ``--chroma-url URL``)."""
+        what = f"No newsrag index {collection!r} at" if collection else "No index at"
+        return cls(f"{what} {location} — run 'newsrag ingest PATH {option}' first.")
 
 
 class IndexMismatchError(NewsragError):

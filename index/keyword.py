@@ -25,9 +25,9 @@ import numpy as np
 import Stemmer
 
 from index.chunking import Chunker
-from index.metadata import date_as_int
 from index.records import Chunk
 from index.store import ChromaStore, WriteState
+from index.timeframe import day_number
 
 STOPWORDS = "en"
 CURRENT = "CURRENT"
@@ -194,7 +194,7 @@ def keyword_row(chunk: Chunk, tokens: Sequence[str]) -> KeywordRow:
     return KeywordRow(
         chunk.id,
         chunk.article_id,
-        date_as_int(chunk.published) or 0,
+        day_number(chunk.published or None) or 0,
         chunk.source or "",
         tuple(tokens),
         chunk.index,

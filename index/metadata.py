@@ -35,11 +35,6 @@ def parse_date(value: object) -> str | None:
     return parsed.strftime("%Y-%m-%d")
 
 
-def date_as_int(published: str | None) -> int | None:
-    """20260114 for "2026-01-14": Chroma range filters compare numbers only."""
-    return int(published.replace("-", "")) if published else None
-
-
 def join_authors(value: object) -> str | None:
     if isinstance(value, str):
         return value.strip() or None

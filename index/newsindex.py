@@ -153,10 +153,7 @@ class NewsIndex:
         elif stored is not None:
             build = stored
         else:
-            raise IndexNotFoundError(
-                f"No newsrag index {settings.collection!r} at {location} — run 'newsrag ingest "
-                f"PATH {location_option(location)}' first."
-            )
+            raise IndexNotFoundError.at(location, location_option(location), settings.collection)
         store = ChromaStore.open(
             client, settings.collection, build, create=create, location=location
         )

@@ -40,8 +40,8 @@ from index.errors import (
     NewsragError,
 )
 from index.lock import disk_full_error, read_only_error, storage_error
-from index.metadata import date_as_int
 from index.records import Article, ArticleInfo, Chunk
+from index.timeframe import day_number
 
 SCHEMA_VERSION = 1
 T = TypeVar("T")
@@ -68,9 +68,7 @@ def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> Clien
     if chroma_url:
         return _server_client(ChromaServer.parse(chroma_url))
     if not create and not index_dir.is_dir():
-        raise IndexNotFoundError(
-            f"No index at {index_dir} — run 'newsrag ingest PATH --index {index_dir}' first."
-        )
+        raise IndexNotFoundError.at(str(index_dir), location_option(str(index_dir)))
     location = str(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -364,10 +362,7 @@ class ChromaStore:
         with storage_errors(location):
             existing = cls.read_build(client, name)
             if existing is None and not create:
-                raise IndexNotFoundError(
-                    f"No newsrag index {name!r} at {location} — run 'newsrag ingest PATH "
-                    f"{location_option(location)}' first."
-                )
+                raise IndexNotFoundError.at(location, location_option(location), name)
             if existing is not None:
                 check_build(existing, build, location, chunking=create)
                 build = existing
@@ -735,7 +730,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         {
             "article_id": chunk.article_id,
             "source": chunk.source,
-            "published_int": date_as_int(chunk.published),
+            "published_int": day_number(chunk.published or None),
             PASSAGE_KEY: json.dumps(passage, ensure_ascii=False),
         }
     )
@@ -758,7 +753,7 @@ def _article_metadata(article: Article, chunks: int) -> dict[str, Any]:
             "source": article.source,
             "author": article.author,
             "published": article.published,
-            "published_int": date_as_int(article.published),
+            "published_int": day_number(article.published or None),
             "url": article.url,
             "content_hash": article.content_hash(),
             "chunks": chunks,

@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import overload
 
 from dateutil import parser as date_parser
 
@@ -59,8 +60,21 @@ def parse_day(value: str | date | None, what: str = "date") -> date | None:
         ) from None
 
 
-def day_number(day: date) -> int:
-    """20260114 for 14 Jan 2026, the form dates are stored in (Chroma compares numbers only)."""
+@overload
+def day_number(day: date | str) -> int: ...
+
+
+@overload
+def day_number(day: None) -> None: ...
+
+
+def day_number(day: date | str | None) -> int | None:
+    """20260114 for 14 Jan 2026 or ``"2026-01-14"``: the one form dates are stored and compared
+    in (Chroma's range filters compare numbers only). None (no date) stays None."""
+    if day is None:
+        return None
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
     return day.year * 10000 + day.month * 100 + day.day
 
 

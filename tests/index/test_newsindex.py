@@ -313,3 +313,15 @@ def test_real_model_reingest_is_idempotent(tmp_path: Path, real_embedder: object
     second = index.ingest([SAMPLE_CORPUS])
     assert len(second.unchanged) == len(first.added) and second.chunks_written == 0
     assert index.store.counts() == counts
+
+
+def test_a_missing_index_has_one_message_for_a_folder_and_a_collection() -> None:
+    from index.errors import IndexNotFoundError
+
+    assert str(IndexNotFoundError.at("/srv/idx", "--index /srv/idx")) == (
+        "No index at /srv/idx — run 'newsrag ingest PATH --index /srv/idx' first."
+    )
+    url = "http://127.0.0.1:8000"
+    assert str(IndexNotFoundError.at(url, f"--chroma-url {url}", "news")) == (
+        f"No newsrag index 'news' at {url} — run 'newsrag ingest PATH --chroma-url {url}' first."
+    )

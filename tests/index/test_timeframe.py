@@ -73,3 +73,9 @@ def test_preference_inside_a_window_is_full_and_fades_outside() -> None:
     assert pref.score(day_number(date(2026, 2, 28))) == 1.0
     assert pref.score(day_number(date(2026, 3, 10))) == pytest.approx(0.5**1.0, abs=0.05)
     assert pref.score(day_number(date(2026, 1, 22))) == pytest.approx(0.5, abs=0.01)
+
+
+def test_one_day_number_for_stored_and_asked_dates() -> None:
+    """Stored dates (ISO strings) and filter dates encode the same way, so ranges compare."""
+    assert day_number("2026-01-14") == day_number(date(2026, 1, 14)) == 20260114
+    assert day_number(None) is None
