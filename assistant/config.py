@@ -3,7 +3,8 @@ answerer's threshold and length, an optional LLM). Same NEWSRAG_* variables and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 
 from index.config import Settings, positive
 from index.errors import ConfigError
@@ -38,9 +39,11 @@ class AssistantSettings(Settings):
             )
 
     @classmethod
-    def of(cls, settings: Settings) -> AssistantSettings:
+    def of(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> AssistantSettings:
         """``settings`` itself if it already holds the answer settings, else the same index
-        settings with the answer settings' defaults."""
+        settings with the answer settings of the ``NEWSRAG_*`` variables in ``environ``
+        (default ``os.environ``), as ``Assistant.open`` reads them."""
         if isinstance(settings, AssistantSettings):
             return settings
-        return cls(**{f.name: getattr(settings, f.name) for f in fields(Settings)})
+        answer = cls.from_env(environ)
+        return replace(answer, **{f.name: getattr(settings, f.name) for f in fields(Settings)})

@@ -29,10 +29,10 @@ FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def default_encoder(cpu: CpuFeatures | None = None) -> str:
-    """The fastest encoder measured on a CPU like ``cpu`` (default: this one) that keeps hit@5
-    within 0.01 of float32's: ``openvino`` where it has AMX (bfloat16 matrix tiles: 1.4 x
-    onnx-int8's rate there, with float32's vectors), else ``onnx-int8`` (on AVX-512 with VNNI
-    and on AVX2 it ran at 1.5-4.8 x float32; `newsrag ask` never imports torch)."""
+    """The default encoder on a CPU like ``cpu`` (default: this one): the fastest that keeps
+    hit@5 within 0.01 of float32's in the benchmark (docs/benchmarks.md). ``openvino`` where it
+    has AMX (bfloat16 matrix tiles, with float32's vectors), else ``onnx-int8``; neither makes
+    `newsrag ask` import torch."""
     return "openvino" if (cpu or cpu_features()).amx else "onnx-int8"
 
 

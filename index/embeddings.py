@@ -168,8 +168,8 @@ def load_embedder(
     if encoder == "bf16" and cpu_features().bf16 is False:
         warnings.warn(
             "This CPU has no native bfloat16 (AVX512-BF16, AMX or Arm BF16), so the bf16 "
-            "encoder is emulated: several times slower than float32 (measured on AVX2: 2.5 "
-            "against 18.8 chunks/s). Use --encoder onnx-int8 (the default) or float32 "
+            "encoder is emulated: several times slower than float32. Use --encoder "
+            "onnx-int8 (the default) or float32 "
             "(NEWSRAG_ENCODER).",
             stacklevel=2,
         )

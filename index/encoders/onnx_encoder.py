@@ -47,7 +47,7 @@ FLOAT_MATMUL = "layer.0/output/dense/MatMul"
 def weight_bits(cpu: CpuFeatures | None = None) -> int:
     """The int8 encoder's weight width on ``cpu`` (default: this one): 8, or 7 on x86 without
     VNNI, where onnxruntime's uint8 x int8 products add in 16 bits and 8-bit weights saturate
-    them (measured on AVX2: cosine to float32 min 0.966 with 8 bits, 0.987 with 7, same speed).
+    them (7 bits keep them closer to float32 at the same speed: docs/benchmarks.md).
     Both widths are recipe EXPORT_VERSION; their vectors differ like two CPUs' always did."""
     return 7 if (cpu or cpu_features()).int8_saturates else 8
 

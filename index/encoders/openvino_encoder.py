@@ -2,9 +2,8 @@
 ``onnx`` encoder runs, see ``onnx_encoder.py``) compiled by OpenVINO for this CPU. Where
 the CPU runs bfloat16 natively (AMX, AVX512-BF16) OpenVINO computes in bfloat16 with float32
 accumulation; elsewhere in float32. Either way the vectors agree with float32 torch's to cosine
-0.9999 (measured over 1,657 RealTimeQA chunks: min 0.99997 in bfloat16), so an index built on
-one CPU is searched on another without a rebuild. On 2 AMX cores it embeds 2.9-3.5 x as fast
-as a float32 torch encode and 1.4 x as fast as ``onnx-int8`` (README, "On a CPU with AMX").
+0.9999, so an index built on one CPU is searched on another without a rebuild. Where it has AMX
+it is the fastest encoder (docs/benchmarks.md, "On a CPU with AMX").
 
 Each text runs alone, as with the ONNX encoders: one inference request per CPU core, no
 padding, so a text's vector depends on that text only. newsrag reads the ONNX file with

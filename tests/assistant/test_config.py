@@ -26,9 +26,9 @@ def test_answer_settings_come_from_the_same_environment(tmp_path: Path) -> None:
     assert s.replace(llm=None).llm == "ollama:llama3.2"  # an unset flag keeps the value
 
 
-def test_index_settings_get_the_answer_defaults(tmp_path: Path) -> None:
+def test_index_settings_get_the_answer_settings_of_the_environment(tmp_path: Path) -> None:
     index_settings = Settings(index_dir=tmp_path, top_k=7)
-    s = AssistantSettings.of(index_settings)
+    s = AssistantSettings.of(index_settings, {"NEWSRAG_TOP_K": "3"})
     assert (s.index_dir, s.top_k, s.min_score, s.answer_words, s.llm) == (
         tmp_path,
         7,
@@ -37,6 +37,9 @@ def test_index_settings_get_the_answer_defaults(tmp_path: Path) -> None:
         "",
     )
     assert AssistantSettings.of(s) is s
+    env = {"NEWSRAG_LLM": "ollama:llama3.2", "NEWSRAG_MIN_SCORE": "0.2"}
+    from_env = AssistantSettings.of(index_settings, env)  # as Assistant(index) reads them
+    assert (from_env.llm, from_env.min_score, from_env.top_k) == ("ollama:llama3.2", 0.2, 7)
 
 
 def test_bad_answer_settings_name_the_fix() -> None:
