@@ -1,7 +1,7 @@
 # Two commands on a fresh machine:
 #   make chat   set up, index the bundled sample corpus, open the chat at http://127.0.0.1:7860
 #   make test   set up, lint, type-check and run every test (what CI runs)
-#   make test-fast   the unit tier only: no real model, index, server or mount (under a minute)
+#   make test-fast   the unit tier only: no real model, index, server or mount
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
