@@ -4,9 +4,15 @@ Every message names the object, the bad value and the fix, so the CLI and the UI
 it is.
 """
 
+from index.redact import redact
+
 
 class NewsragError(Exception):
-    """Base class: anything newsrag reports to a user."""
+    """Base class: anything newsrag reports to a user. Passwords, API keys and URL tokens in
+    the message are masked (index/redact.py), so no message carries a secret."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(redact(message))
 
 
 class ConfigError(NewsragError):
@@ -47,3 +53,7 @@ class IndexReadOnlyError(NewsragError):
 
 class DiskFullError(NewsragError):
     """The disk holding the index ran out of space during a write."""
+
+
+class IndexCorruptError(NewsragError):
+    """A file of the index (Chroma's database, the keyword index) is damaged or unreadable."""
