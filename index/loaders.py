@@ -245,6 +245,9 @@ def _load_jsonl(name: str, text: str) -> Iterator[Article | Problem]:
                 number,
             )
             continue
+        except RecursionError:
+            yield _too_deep(name, "fix or remove this line", number)
+            continue
         yield from _from_record(record, name, number)
 
 
@@ -258,6 +261,9 @@ def _load_json(name: str, text: str) -> Iterator[Article | Problem]:
             "fix the JSON (one object, or a list of objects)",
             exc.lineno,
         )
+        return
+    except RecursionError:
+        yield _too_deep(name, "fix the JSON (one object, or a list of objects)")
         return
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
@@ -273,18 +279,60 @@ def _load_json(name: str, text: str) -> Iterator[Article | Problem]:
                 yield item
 
 
+def _too_deep(name: str, fix: str, line: int | None = None) -> Problem:
+    return Problem(name, "JSON nested too deeply to read (thousands of '[' or '{')", fix, line)
+
+
 def _from_record(record: object, name: str, line: int | None) -> Iterator[Article | Problem]:
+    surrogate = _lone_surrogate(record)
+    if surrogate is not None:
+        yield Problem(
+            name,
+            f"text holds a lone surrogate {surrogate} (half of a character: not valid Unicode)",
+            "re-export the file as valid UTF-8, or remove the stray \\udXXX escape",
+            line,
+        )
+        return
     article, problems = article_from_record(record, name, line)
     yield from problems
     if article is not None:
         yield article
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(record: object) -> str | None:
+    """The first lone surrogate (as ``\\ud800``) in the strings of a JSON record, else None:
+    JSON's \\u escapes can spell one, and nothing downstream can encode it. (A loop, not
+    recursion: the record may be nested as deep as the JSON parser allows.)"""
+    stack = [record]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found:
+                return f"\\u{ord(found.group()):04x}"
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
+
+
 def _load_text(path: Path, text: str) -> Iterator[Article | Problem]:
     name = str(path)
     if text.lstrip().startswith("---"):
         try:
-            post = frontmatter.loads(text)
+            post = frontmatter.loads(text, handler=_FRONT_MATTER)
+        except RecursionError:
+            yield Problem(
+                name,
+                "YAML front matter nested too deeply to read",
+                "fix the block between the '---' lines",
+            )
+            return
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -317,6 +365,43 @@ def _load_text(path: Path, text: str) -> Iterator[Article | Problem]:
         published=header.published or _name_date(path),
         origin=name,
     )
+
+
+class FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, stricter for article front matter: an alias (``*name``) is refused,
+    so a "billion laughs" block of a few hundred bytes cannot expand to gigabytes, and a
+    timestamp that is not a real date (``2026-13-45``) stays a string, which the date check
+    then reports while the article is kept."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"aliases (*{event.anchor}) are not allowed in front matter",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+FrontMatterLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", FrontMatterLoader.construct_yaml_timestamp
+)
+
+
+class _FrontMatterHandler(frontmatter.YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=FrontMatterLoader)
+
+
+_FRONT_MATTER = _FrontMatterHandler()
 
 
 @dataclass(frozen=True)
