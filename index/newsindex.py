@@ -206,7 +206,7 @@ class NewsIndex:
     ) -> IngestReport:
         rows: list[KeywordRow] = []  # made on the writer thread, group by group
         with self.writing():
-            return ingest(
+            report = ingest(
                 loaded,
                 self.store,
                 self.embedder,
@@ -217,6 +217,8 @@ class NewsIndex:
                 ),
                 on_group=lambda chunks: rows.extend(self.keyword.rows(chunks)),
             )
+            self.keyword.current()  # checks the saved keyword index: a damaged one is rebuilt
+            return report
 
     def writing(self) -> AbstractContextManager[None]:
         """Hold the index's write lock (waiting up to ``settings.lock_wait`` seconds)."""
