@@ -265,6 +265,7 @@ class KeywordSync:
     def __init__(self, folder: Path, store: ChromaStore, chunker: Chunker) -> None:
         self.folder = folder
         self.store = store
+        self._data_dir = store.data_dir  # the store's folder that ``folder`` lies in
         self.chunker = chunker
         self.tokenize = Tokenizer()
         self._index: KeywordIndex | None = None
@@ -275,11 +276,24 @@ class KeywordSync:
         given). While a write is under way (or after one died) the last index saved before it
         is used as it is; otherwise a stale index is rebuilt from Chroma."""
         state = state or self.store.write_state()
+        self._follow_store()
         index = self._index
         if index is not None and _usable(index, state):
             return index
         with self._lock:
             return self._load_or_rebuild(state)
+
+    def _follow_store(self) -> None:
+        """After the store switched to a rebuilt index's folder, use the keyword index there."""
+        moved = self.store.data_dir
+        if moved == self._data_dir or moved is None or self._data_dir is None:
+            return
+        with self._lock:
+            moved = self.store.data_dir
+            if moved is not None and self._data_dir is not None and moved != self._data_dir:
+                self.folder = moved / self.folder.relative_to(self._data_dir)
+                self._data_dir = moved
+                self._index = None
 
     def _load_or_rebuild(self, state: WriteState) -> KeywordIndex:
         if self._index is not None and _usable(self._index, state):

@@ -5,6 +5,7 @@ are). The chunks collection's metadata records how the index was built."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -18,10 +19,12 @@ from chromadb.api.types import Where
 from index.errors import (
     ArticleNotFoundError,
     DiskFullError,
+    IndexMismatchError,
     IndexNotFoundError,
     IndexReadOnlyError,
 )
 from index.records import Article, ArticleInfo, Chunk
+from index.store import layout
 from index.store.build import BuildInfo, check_build
 from index.store.client import (
     _is_url,
@@ -51,16 +54,22 @@ def _server_call(
 ) -> Callable[Concatenate[ChromaStore, P], R]:
     @functools.wraps(method)
     def call(self: ChromaStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        if self.damaged:
-            self._replace_client()
+        depth = getattr(self._calls, "depth", 0)
+        if depth == 0:  # a call inside a call must not wait for itself to finish
+            if self.damaged:
+                self._replace_client()
+            self._follow_layout()
+        self._calls.depth = depth + 1
         try:
-            with self.gate.reading(), storage_errors(self.location):
+            with self.gate.reading(), storage_errors(self.location, self.data_dir):
                 return method(self, *args, **kwargs)
         except (DiskFullError, IndexReadOnlyError):
             # an embedded Chroma that failed to write can hang on its next call: the next
             # call (after the user freed space or fixed permissions) starts a fresh one
             self.damaged = not _is_url(self.location)
             raise
+        finally:
+            self._calls.depth = depth
 
     return call
 
@@ -79,15 +88,24 @@ class ChromaStore:
         articles: Collection,
         build: BuildInfo,
         location: str,
+        data_dir: Path | None = None,
+        root: Path | None = None,
     ) -> None:
         self.client = client
         self.chunks = chunks
         self.articles = articles
         self.build = build
-        self.location = location
+        self.location = location  # what messages name: the index folder, or the server URL
+        self.name = chunks.name.removesuffix("_chunks")
+        # an embedded index: the folder of Chroma's files, and the index folder whose pointer
+        # says which folder that is (index.store.layout); None for a server
+        self.data_dir = data_dir
+        self.root = root
         self.gate = Gate()
         self.damaged = False  # a write failed for lack of space or permission
         self._seen: tuple[int, bool] | None = None  # the journal this process's client reflects
+        self._stamp: tuple[int, int] | None = None  # the pointer this process's client follows
+        self._calls = threading.local()
 
     @classmethod
     def read_build(cls, client: ClientAPI, name: str) -> BuildInfo | None:
@@ -100,10 +118,20 @@ class ChromaStore:
 
     @classmethod
     def open(
-        cls, client: ClientAPI, name: str, build: BuildInfo, *, create: bool, location: str
+        cls,
+        client: ClientAPI,
+        name: str,
+        build: BuildInfo,
+        *,
+        create: bool,
+        location: str,
+        data_dir: Path | None = None,
+        root: Path | None = None,
     ) -> ChromaStore:
-        """Open (or with ``create``, make) the index; its build must match ``build``."""
-        with storage_errors(location):
+        """Open (or with ``create``, make) the index; its build must match ``build``. An
+        embedded client is of ``data_dir``; with ``root`` (the index folder) the store
+        follows a rebuild that switches the index to another folder (index.store.layout)."""
+        with storage_errors(location, data_dir):
             existing = cls.read_build(client, name)
             if existing is None and not create:
                 raise IndexNotFoundError(
@@ -126,7 +154,7 @@ class ChromaStore:
                 configuration=config,
                 embedding_function=None,
             )
-        store = cls(client, chunks, articles, build, location)
+        store = cls(client, chunks, articles, build, location, data_dir, root)
         store.follow(store.write_state())
         return store
 
@@ -166,14 +194,63 @@ class ChromaStore:
     def _reopen(self, *, fresh: bool = False) -> None:
         """A new client of the same index. ``fresh`` leaves the old embedded Chroma behind
         without stopping it (stopping a damaged one can hang) instead of closing it."""
-        with storage_errors(self.location):
+        folder = self.data_dir or Path(self.location)
+        with storage_errors(self.location, folder):
             if fresh:
-                forget_embedded(Path(self.location))
+                forget_embedded(folder)
             elif isinstance(self.client, ChromaClient):  # releases its hold on the loaded data
                 self.client.close()
-            self.client = open_client(Path(self.location), create=False)
+            self.client = open_client(folder, create=False, location=self.location)
             self.chunks = self.client.get_collection(self.chunks.name, embedding_function=None)
             self.articles = self.client.get_collection(self.articles.name, embedding_function=None)
+
+    def follow_layout(self, root: Path) -> None:
+        """From now on, follow the pointer of the index folder ``root`` (a rebuild's new
+        index, once it is published)."""
+        self.root = root
+        self._stamp = None
+
+    def _follow_layout(self) -> None:
+        """Switch to the folder a finished rebuild points at (one stat when none did): calls
+        under way finish on the old folder first, which the rebuild leaves in place."""
+        if self.root is None or layout.stamp(self.root, self.name) == self._stamp:
+            return
+        with self.gate.alone():
+            stamp = layout.stamp(self.root, self.name)
+            if stamp == self._stamp:
+                return
+            target = layout.data_dir(self.root, self.name)
+            if target != self.data_dir:
+                self._switch_to(target)
+            self._stamp = stamp
+
+    def _switch_to(self, target: Path) -> None:
+        with storage_errors(self.location, target):
+            client = open_client(target, create=False, location=self.location)
+            build = self.read_build(client, self.name)
+            if build is None:
+                raise IndexNotFoundError(
+                    f"No newsrag index {self.name!r} in {target}, where the index at "
+                    f"{self.location} now points — rebuild it: newsrag ingest PATH --index "
+                    f"{self.location} --rebuild"
+                )
+            if (build.embedding_model, build.embedding_dimension) != (
+                self.build.embedding_model,
+                self.build.embedding_dimension,
+            ):
+                raise IndexMismatchError(
+                    f"The index at {self.location} was rebuilt with embedding model "
+                    f"{build.embedding_model!r}; this process embeds with "
+                    f"{self.build.embedding_model!r} — restart it to use the new index."
+                )
+            chunks = client.get_collection(self.chunks.name, embedding_function=None)
+            articles = client.get_collection(self.articles.name, embedding_function=None)
+            state = WriteState.from_metadata(articles.metadata)
+        if isinstance(self.client, ChromaClient):
+            self.client.close()  # the old folder's files stay: the rebuild removes them later
+        self.client, self.chunks, self.articles, self.build = client, chunks, articles, build
+        self.data_dir = target
+        self._seen = (state.generation, state.writing)
 
     def _replace_client(self) -> None:
         with self.gate.alone():
@@ -306,7 +383,7 @@ class ChromaStore:
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk (for rebuilding derived indexes)."""
-        with self.gate.reading(), storage_errors(self.location):
+        with self.gate.reading(), storage_errors(self.location, self.data_dir):
             total = self.chunks.count()
             for offset in range(0, total, 5000):
                 got = self.chunks.get(include=["documents", "metadatas"], limit=5000, offset=offset)

@@ -21,6 +21,7 @@ from index.config import ChromaServer
 from index.errors import (
     ChromaServerError,
     DiskFullError,
+    IndexCorruptError,
     IndexNotFoundError,
     IndexReadOnlyError,
     NewsragError,
@@ -31,29 +32,33 @@ OPEN_LOCK_NAME = "newsrag-open.lock"  # held while a writer starts embedded Chro
 DATABASE_NAME = "chroma.sqlite3"
 
 
-def open_client(index_dir: Path, *, create: bool, chroma_url: str = "") -> ClientAPI:
+def open_client(
+    index_dir: Path, *, create: bool, chroma_url: str = "", location: str = ""
+) -> ClientAPI:
     """A Chroma client with telemetry off: of the server at ``chroma_url`` when it is set
-    (ChromaServerError when it does not answer), else embedded at ``index_dir``."""
+    (ChromaServerError when it does not answer), else embedded at ``index_dir`` (``location``:
+    the index folder to name in messages, when Chroma's files are in a build folder of it)."""
     if chroma_url:
         return _server_client(ChromaServer.parse(chroma_url))
     if not create and not index_dir.is_dir():
         raise IndexNotFoundError(
             f"No index at {index_dir} — run 'newsrag ingest PATH --index {index_dir}' first."
         )
-    location = str(index_dir)
+    path = str(index_dir)
+    location = location or path
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise storage_error(exc, location, index_dir) from exc
-    with storage_errors(location):
+    with storage_errors(location, index_dir):
         if not create:
-            return _embedded_client(location)
+            return _embedded_client(path)
         # two processes creating one new index at once would both create Chroma's tables
         # ("table collections already exists"): they start Chroma one at a time
         try:
             creating = FileLock(str(index_dir / OPEN_LOCK_NAME))
             with creating:
-                return _embedded_client(location)
+                return _embedded_client(path)
         except OSError as exc:
             raise storage_error(exc, location, index_dir) from exc
 
@@ -117,23 +122,29 @@ def server_errors(location: str) -> Iterator[None]:
 
 
 @contextmanager
-def storage_errors(location: str) -> Iterator[None]:
+def storage_errors(location: str, data_dir: Path | None = None) -> Iterator[None]:
     """Report a Chroma server that goes away (ChromaServerError), a read-only index
-    (IndexReadOnlyError) and a full disk (DiskFullError) with their fixes."""
+    (IndexReadOnlyError), a full disk (DiskFullError) and a damaged database
+    (IndexCorruptError) with their fixes. ``data_dir``: the folder holding Chroma's files
+    when it is not ``location`` itself (a rebuilt index, see index.store.layout)."""
     with server_errors(location):
         try:
             yield
         except ChromaError as exc:
-            translated = _storage_error(str(exc), location)
+            translated = _storage_error(str(exc), location, data_dir)
             if translated is None:
                 raise
             raise translated from exc
 
 
-def _storage_error(message: str, location: str) -> NewsragError | None:
+def _storage_error(
+    message: str, location: str, data_dir: Path | None = None
+) -> NewsragError | None:
     """The newsrag error for a Chroma error message, or None when it is not about storage."""
     text = message.lower()
     folder = Path(location) if not _is_url(location) else None
+    if any(sign in text for sign in _DAMAGED):
+        return corrupt_error(location, (data_dir or folder), _reason_of(text))
     if "readonly database" in text or "read-only file system" in text:
         if folder is None:
             return IndexReadOnlyError(
@@ -150,6 +161,32 @@ def _storage_error(message: str, location: str) -> NewsragError | None:
             )
         return disk_full_error(location, folder, _reason_of(text))
     return None
+
+
+# SQLite's words for a damaged database file (codes 11 and 26), and Chroma's for lost segments
+_DAMAGED = (
+    "database disk image is malformed",
+    "file is not a database",
+    "file is encrypted or is not a database",
+    "database corruption",
+)
+
+
+def corrupt_error(location: str, data_dir: Path | None, reason: str) -> IndexCorruptError:
+    """The error for an index whose Chroma database cannot be read: it names the file and
+    the rebuild, which builds from the given articles without reading the damaged file."""
+    if data_dir is None:
+        return IndexCorruptError(
+            f"The Chroma server at {location} reports a damaged database ({reason}) — "
+            "restore the server's --path folder from a backup, or start it on an empty "
+            "folder and rebuild: newsrag ingest PATH --chroma-url "
+            f"{location} --rebuild"
+        )
+    return IndexCorruptError(
+        f"The index database {data_dir / DATABASE_NAME} is damaged ({reason}) — rebuild the "
+        f"index from your articles: newsrag ingest PATH --index {location} --rebuild (it "
+        "builds beside the damaged files and replaces them when it is done)."
+    )
 
 
 def _reason_of(text: str) -> str:
