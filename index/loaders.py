@@ -22,6 +22,7 @@ from index.config import DEFAULT_MAX_ARTICLE_MB
 from index.errors import IngestError
 from index.metadata import article_from_record, clean_text, parse_date, stable_id
 from index.records import Article, Problem
+from index.safe_input import FRONT_MATTER, lone_surrogate
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".json", ".jsonl"}
@@ -284,7 +285,7 @@ def _too_deep(name: str, fix: str, line: int | None = None) -> Problem:
 
 
 def _from_record(record: object, name: str, line: int | None) -> Iterator[Article | Problem]:
-    surrogate = _lone_surrogate(record)
+    surrogate = lone_surrogate(record)
     if surrogate is not None:
         yield Problem(
             name,
@@ -299,33 +300,11 @@ def _from_record(record: object, name: str, line: int | None) -> Iterator[Articl
         yield article
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _lone_surrogate(record: object) -> str | None:
-    """The first lone surrogate (as ``\\ud800``) in the strings of a JSON record, else None:
-    JSON's \\u escapes can spell one, and nothing downstream can encode it. (A loop, not
-    recursion: the record may be nested as deep as the JSON parser allows.)"""
-    stack = [record]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            found = _SURROGATE.search(value)
-            if found:
-                return f"\\u{ord(found.group()):04x}"
-        elif isinstance(value, dict):
-            stack.extend(value.keys())
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return None
-
-
 def _load_text(path: Path, text: str) -> Iterator[Article | Problem]:
     name = str(path)
     if text.lstrip().startswith("---"):
         try:
-            post = frontmatter.loads(text, handler=_FRONT_MATTER)
+            post = frontmatter.loads(text, handler=FRONT_MATTER)
         except RecursionError:
             yield Problem(
                 name,
@@ -365,43 +344,6 @@ def _load_text(path: Path, text: str) -> Iterator[Article | Problem]:
         published=header.published or _name_date(path),
         origin=name,
     )
-
-
-class FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader, stricter for article front matter: an alias (``*name``) is refused,
-    so a "billion laughs" block of a few hundred bytes cannot expand to gigabytes, and a
-    timestamp that is not a real date (``2026-13-45``) stays a string, which the date check
-    then reports while the article is kept."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None,
-                None,
-                f"aliases (*{event.anchor}) are not allowed in front matter",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
-
-    def construct_yaml_timestamp(self, node: Any) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-FrontMatterLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", FrontMatterLoader.construct_yaml_timestamp
-)
-
-
-class _FrontMatterHandler(frontmatter.YAMLHandler):
-    def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=FrontMatterLoader)
-
-
-_FRONT_MATTER = _FrontMatterHandler()
 
 
 @dataclass(frozen=True)
