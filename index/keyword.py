@@ -336,6 +336,7 @@ class KeywordSync:
         """Record one ingest or delete that moved the store to ``generation``: ``written`` are
         (article id, its new chunks), ``deleted`` are removed article ids; ``rows``, when
         given, are :meth:`rows` of the written chunks, in order."""
+        self._follow_store()  # the write went to the folder a rebuild switched the store to
         with self._lock:
             return self._apply(written, deleted, generation, rows)
 

@@ -76,3 +76,23 @@ def test_a_reader_in_this_process_follows_a_rebuild(
     assert reader.store.data_dir == rebuilt.store.data_dir != fake_settings.index_dir
     assert reader.keyword.folder == rebuilt.keyword.folder
     assert reader.search("measles vaccination", 1, mode="keyword", as_of=None) == []
+
+
+def test_a_writer_opened_before_a_rebuild_writes_into_the_new_index(
+    fake_settings: Settings, tiny_corpus: list[Article], tmp_path: Path
+) -> None:
+    NewsIndex.open(settings=fake_settings, create=True).ingest_articles(tiny_corpus[:3])
+    writer = NewsIndex.open(settings=fake_settings, create=True)  # e.g. queued on --wait
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "zeppelin.md").write_text(
+        "Zeppelin returns\n\nA zeppelin landed at the fairground.\n", encoding="utf-8"
+    )
+    rebuilt, _ = NewsIndex.rebuild([folder], settings=fake_settings)
+    report = writer.ingest_articles(tiny_corpus[3:4])
+    assert len(report.added) == 1
+    fresh = NewsIndex.open(settings=fake_settings)
+    assert fresh.store.data_dir == rebuilt.store.data_dir
+    assert {a.title for a in fresh.articles()} == {"Zeppelin returns", tiny_corpus[3].title}
+    hits = fresh.search(tiny_corpus[3].title, 1, mode="keyword", as_of=None)
+    assert hits[0].chunk.article_id == tiny_corpus[3].id
