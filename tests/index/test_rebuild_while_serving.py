@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -137,3 +138,55 @@ def test_readers_answer_without_error_through_a_rebuild(tmp_path: Path) -> None:
     pointer = json.loads((index_dir / "newsrag-current-newsrag.json").read_text())
     builds = sorted(p.name for p in (index_dir / "builds").iterdir())
     assert [f"builds/{b}" for b in builds] == sorted([pointer["current"], pointer["previous"]])
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_reader_threads_answer_without_error_through_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reader shared by four threads (as the chat serves several users) while this
+    process rebuilds the index twice."""
+    settings = Settings.from_env(_env(tmp_path / "idx"))
+    NewsIndex.open(settings=settings, create=True).ingest(
+        [_corpus(tmp_path / "old", OLD, zeppelin=False)]
+    )
+    new_corpus = _corpus(tmp_path / "new", NEW, zeppelin=True)
+    reader = NewsIndex.open(settings=settings)
+    stop = threading.Event()
+    errors: list[str] = []
+    counts: set[int] = set()
+    queries = [0]
+
+    def ask() -> None:
+        while not stop.is_set():
+            counts.add(len(reader.articles()))
+            reader.search("zeppelin fairground", 3, as_of=None)
+            queries[0] += 1
+            time.sleep(0.002)
+
+    def record(args: threading.ExceptHookArgs) -> None:  # an error ends its reader thread
+        errors.append(f"{args.exc_type.__name__}: {args.exc_value}")
+
+    monkeypatch.setattr(threading, "excepthook", record)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.3)
+        for _ in range(2):
+            _, report = NewsIndex.rebuild([new_corpus], settings=settings)
+            assert len(report.added) == NEW + 1
+            time.sleep(0.3)
+    finally:
+        alive = [thread.is_alive() for thread in threads]
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert all(alive)
+    assert queries[0] > 20
+    assert counts <= {OLD, NEW + 1} and NEW + 1 in counts
+    hits = reader.search("zeppelin fairground", 1, as_of=None)
+    assert hits[0].chunk.title == "Zeppelin returns to the fairground"
