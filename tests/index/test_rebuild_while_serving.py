@@ -76,7 +76,9 @@ def _env(index_dir: Path) -> dict[str, str]:
 
 @pytest.mark.integration
 @pytest.mark.timeout(300)
-def test_readers_answer_without_error_through_a_rebuild(tmp_path: Path) -> None:
+def test_readers_answer_without_error_through_a_rebuild(
+    tmp_path: Path, run_notes: list[str]
+) -> None:
     index_dir = tmp_path / "idx"
     env = _env(index_dir)
     settings = Settings.from_env(env)
@@ -135,6 +137,11 @@ def test_readers_answer_without_error_through_a_rebuild(tmp_path: Path) -> None:
         assert set(report["counts"]) <= {OLD, NEW + 1}, report["counts"]
         assert report["after"] == NEW + 1
         assert report["last"][0] == "zeppelin-" + report["last"][0].split("-", 1)[1]
+    answered = [json.loads(out.strip().splitlines()[-1])["queries"] for out, _ in results]
+    run_notes.append(
+        f"rebuild while serving: 2 reader processes answered {sum(answered)} queries through "
+        f"two rebuilds ({OLD} -> {NEW + 1} articles) with 0 errors"
+    )
     pointer = json.loads((index_dir / "newsrag-current-newsrag.json").read_text())
     builds = sorted(p.name for p in (index_dir / "builds").iterdir())
     assert [f"builds/{b}" for b in builds] == sorted([pointer["current"], pointer["previous"]])
