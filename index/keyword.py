@@ -266,6 +266,7 @@ class KeywordSync:
         self.folder = folder
         self.store = store
         self._data_dir = store.data_dir  # the store's folder that ``folder`` lies in
+        self._name = store.name  # and the index name it is named for
         self.chunker = chunker
         self.tokenize = Tokenizer()
         self._index: KeywordIndex | None = None
@@ -284,16 +285,18 @@ class KeywordSync:
             return self._load_or_rebuild(state)
 
     def _follow_store(self) -> None:
-        """After the store switched to a rebuilt index's folder, use the keyword index there."""
-        moved = self.store.data_dir
-        if moved == self._data_dir or moved is None or self._data_dir is None:
+        """After the store switched to a rebuilt index (another folder, or on a server
+        another name), use the keyword index of that one."""
+        if (self.store.data_dir, self.store.name) == (self._data_dir, self._name):
             return
         with self._lock:
-            moved = self.store.data_dir
+            moved, name = self.store.data_dir, self.store.name
             if moved is not None and self._data_dir is not None and moved != self._data_dir:
                 self.folder = moved / self.folder.relative_to(self._data_dir)
-                self._data_dir = moved
-                self._index = None
+            elif name != self._name:
+                self.folder = self.folder.parent / name
+            self._data_dir, self._name = moved, name
+            self._index = None
 
     def _load_or_rebuild(self, state: WriteState) -> KeywordIndex:
         if self._index is not None and _usable(self._index, state):

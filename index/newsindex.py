@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ from index.store import (
     layout,
     location_option,
     open_client,
+    server_layout,
     storage_errors,
 )
 from index.timeframe import parse_day
@@ -101,7 +103,7 @@ class NewsIndex:
         build = store.build
         self.chunker = Chunker(build.chunk_size, build.chunk_overlap, build.chunk_header)
         self.keyword = KeywordSync(
-            keyword_folder(store.data_dir or settings.index_dir, settings.collection),
+            keyword_folder(store.data_dir or settings.index_dir, store.name),
             store,
             self.chunker,
         )
@@ -165,7 +167,13 @@ class NewsIndex:
             chroma_url=settings.chroma_url,
             location=location,
         )
-        return cls._open_client(client, settings, embedder, create, folder, root)
+        if root is not None:
+            return cls._open_client(client, settings, embedder, create, folder, root)
+        with storage_errors(location):
+            name = server_layout.read(client, settings.collection).current
+        index = cls._open_client(client, settings, embedder, create, None, None, name)
+        index.store.follow_layout(None, settings.collection)
+        return index
 
     @classmethod
     def _open_client(
@@ -176,12 +184,15 @@ class NewsIndex:
         create: bool,
         folder: Path | None,
         root: Path | None,
+        name: str | None = None,
     ) -> NewsIndex:
-        """The index in ``client`` (embedded: in ``folder`` of the index folder ``root``)."""
+        """The index in ``client`` (embedded: in ``folder`` of the index folder ``root``)
+        called ``name`` (default: the collection setting; on a server, a rebuild's name)."""
         location = settings.location
+        name = name or settings.collection
         model_name = embedder.name if embedder else canonical_model_name(settings.embedding_model)
         with storage_errors(location, folder):
-            stored = ChromaStore.read_build(client, settings.collection)
+            stored = ChromaStore.read_build(client, name)
         if stored is not None:
             wanted = BuildInfo(
                 model_name,
@@ -220,7 +231,7 @@ class NewsIndex:
             )
         store = ChromaStore.open(
             client,
-            settings.collection,
+            name,
             build,
             create=create,
             location=location,
@@ -250,14 +261,7 @@ class NewsIndex:
         max_bytes = int(settings.max_article_mb * 1_000_000)
         loaded = load_paths(paths, max_bytes)  # a path that does not exist fails before anything
         if settings.chroma_url:
-            cls.drop(
-                settings.index_dir,
-                settings.collection,
-                chroma_url=settings.chroma_url,
-                wait=settings.lock_wait,
-            )
-            index = cls.open(settings=settings, embedder=embedder, create=True)
-            return index, index._ingest(loaded, progress)
+            return cls._rebuild_on_server(loaded, settings, embedder, progress)
         root = settings.index_dir
         with write_lock(root, settings.location, settings.lock_wait):
             build = layout.new_build(root, settings.collection)
@@ -272,6 +276,34 @@ class NewsIndex:
             unused = layout.publish(root, settings.collection, build)
             index.store.follow_layout(root)
             _remove_unused(root, settings.collection, unused)
+        return index, report
+
+    @classmethod
+    def _rebuild_on_server(
+        cls,
+        loaded: Loaded,
+        settings: Settings,
+        embedder: Embedder | None,
+        progress: Callable[[int], Progress] | None,
+    ) -> tuple[NewsIndex, IngestReport]:
+        """A rebuild on a Chroma server: written under a new name, then the server's pointer
+        collection is switched to it (index.store.server_layout)."""
+        location, base = settings.location, settings.collection
+        client = open_client(settings.index_dir, create=True, chroma_url=settings.chroma_url)
+        with write_lock(settings.index_dir, location, settings.lock_wait):
+            name = server_layout.new_name(base)
+            try:
+                index = cls._open_client(client, settings, embedder, True, None, None, name)
+                report = index._ingest(loaded, progress, locked=True)
+            except BaseException:
+                with contextlib.suppress(NewsragError):  # the server may be what failed
+                    _drop_collections(client, settings.index_dir, name, location)
+                raise
+            with storage_errors(location):
+                unused = server_layout.publish(client, base, name)
+            index.store.follow_layout(None, base)
+            for old in unused:
+                _drop_collections(client, settings.index_dir, old, location)
         return index, report
 
     @staticmethod
@@ -289,9 +321,14 @@ class NewsIndex:
         location = chroma_url or str(folder)
         client = open_client(folder, create=True, chroma_url=chroma_url)
         with write_lock(folder, location, wait):
-            dropped = _drop_collections(client, folder, collection, location)
             if not chroma_url:
-                dropped = layout.forget(folder, collection) or dropped
+                dropped = _drop_collections(client, folder, collection, location)
+                return layout.forget(folder, collection) or dropped
+            with storage_errors(location):
+                names = server_layout.names_of(client, collection)
+                dropped = server_layout.forget(client, collection)
+            for name in names:
+                dropped = _drop_collections(client, folder, name, location) or dropped
         return dropped
 
     def ingest(

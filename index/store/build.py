@@ -86,6 +86,20 @@ def check_build(stored: BuildInfo, wanted: BuildInfo, location: str, *, chunking
         )
 
 
+def check_same_model(new: BuildInfo, old: BuildInfo, location: str) -> None:
+    """Raise IndexMismatchError when a rebuild (``new``) changed the model that a running
+    process embeds with (``old``): its vectors would not match the new index's."""
+    if (new.embedding_model, new.embedding_dimension) != (
+        old.embedding_model,
+        old.embedding_dimension,
+    ):
+        raise IndexMismatchError(
+            f"The index at {location} was rebuilt with embedding model "
+            f"{new.embedding_model!r}; this process embeds with {old.embedding_model!r} — "
+            "restart it to use the new index."
+        )
+
+
 def encoder_warning(
     stored: BuildInfo, encoder: str, location: str, *, given: bool, bits: int | None = None
 ) -> str | None:

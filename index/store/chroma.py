@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -19,18 +20,18 @@ from chromadb.api.types import Where
 from index.errors import (
     ArticleNotFoundError,
     DiskFullError,
-    IndexMismatchError,
     IndexNotFoundError,
     IndexReadOnlyError,
 )
 from index.records import Article, ArticleInfo, Chunk
-from index.store import layout
-from index.store.build import BuildInfo, check_build
+from index.store import layout, server_layout
+from index.store.build import BuildInfo, check_build, check_same_model
 from index.store.client import (
     _is_url,
     forget_embedded,
     location_option,
     open_client,
+    server_errors,
     storage_errors,
 )
 from index.store.codec import (
@@ -47,6 +48,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 R = TypeVar("R")
 WRITE_BATCH = 500  # Chroma recommends hundreds of records per write
+SERVER_POINTER_SECONDS = 1.0  # how often a server's readers look for a finished rebuild
 
 
 def _server_call(
@@ -106,6 +108,10 @@ class ChromaStore:
         self._seen: tuple[int, bool] | None = None  # the journal this process's client reflects
         self._stamp: tuple[int, int] | None = None  # the pointer this process's client follows
         self._calls = threading.local()
+        # a server: the name whose pointer collection says which index name to use, and when
+        # this process last read it; None while a rebuild writes a new index under it
+        self.base: str | None = None
+        self._checked = 0.0
 
     @classmethod
     def read_build(cls, client: ClientAPI, name: str) -> BuildInfo | None:
@@ -204,15 +210,19 @@ class ChromaStore:
             self.chunks = self.client.get_collection(self.chunks.name, embedding_function=None)
             self.articles = self.client.get_collection(self.articles.name, embedding_function=None)
 
-    def follow_layout(self, root: Path) -> None:
-        """From now on, follow the pointer of the index folder ``root`` (a rebuild's new
-        index, once it is published)."""
-        self.root = root
-        self._stamp = None
+    def follow_layout(self, root: Path | None, base: str | None = None) -> None:
+        """From now on, follow the pointer of the index folder ``root`` (embedded) or of the
+        server name ``base`` (a rebuild's new index, once it is published)."""
+        self.root, self.base = root, base
+        self._stamp, self._checked = None, 0.0
 
     def _follow_layout(self) -> None:
         """Switch to the folder a finished rebuild points at (one stat when none did): calls
-        under way finish on the old folder first, which the rebuild leaves in place."""
+        under way finish on the old folder first, which the rebuild leaves in place. On a
+        server, to the collections its pointer names (read at most once a second)."""
+        if self.base is not None:
+            self._follow_server()
+            return
         if self.root is None or layout.stamp(self.root, self.name) == self._stamp:
             return
         with self.gate.alone():
@@ -224,6 +234,32 @@ class ChromaStore:
                 self._switch_to(target)
             self._stamp = stamp
 
+    def _follow_server(self) -> None:
+        now = time.monotonic()
+        if self.base is None or now - self._checked < SERVER_POINTER_SECONDS:
+            return
+        self._checked = now
+        with server_errors(self.location), storage_errors(self.location):
+            name = server_layout.read(self.client, self.base).current
+        if name == self.name:
+            return
+        with self.gate.alone(), storage_errors(self.location):
+            if name == self.name:  # another thread switched first
+                return
+            build = self.read_build(self.client, name)
+            if build is None:
+                raise IndexNotFoundError(
+                    f"No newsrag index {name!r} on {self.location}, where {self.base!r} now "
+                    f"points — rebuild it: newsrag ingest PATH --chroma-url {self.location} "
+                    "--rebuild"
+                )
+            check_same_model(build, self.build, self.location)
+            self.chunks = self.client.get_collection(f"{name}_chunks", embedding_function=None)
+            self.articles = self.client.get_collection(f"{name}_articles", embedding_function=None)
+            state = WriteState.from_metadata(self.articles.metadata)
+            self.build, self.name = build, name
+            self._seen = (state.generation, state.writing)
+
     def _switch_to(self, target: Path) -> None:
         with storage_errors(self.location, target):
             client = open_client(target, create=False, location=self.location)
@@ -234,15 +270,7 @@ class ChromaStore:
                     f"{self.location} now points — rebuild it: newsrag ingest PATH --index "
                     f"{self.location} --rebuild"
                 )
-            if (build.embedding_model, build.embedding_dimension) != (
-                self.build.embedding_model,
-                self.build.embedding_dimension,
-            ):
-                raise IndexMismatchError(
-                    f"The index at {self.location} was rebuilt with embedding model "
-                    f"{build.embedding_model!r}; this process embeds with "
-                    f"{self.build.embedding_model!r} — restart it to use the new index."
-                )
+            check_same_model(build, self.build, self.location)
             chunks = client.get_collection(self.chunks.name, embedding_function=None)
             articles = client.get_collection(self.articles.name, embedding_function=None)
             state = WriteState.from_metadata(articles.metadata)

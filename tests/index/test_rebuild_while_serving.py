@@ -10,11 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 from index import NewsIndex, Settings
+from tests.conftest import ChromaServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD, NEW = 40, 120  # articles before and after the rebuild
@@ -23,6 +25,7 @@ READER = """
 import json, sys, time, warnings
 from pathlib import Path
 from index import NewsIndex, Settings
+from tests.conftest import ChromaServerProcess
 warnings.simplefilter("ignore")
 settings = Settings.from_env()
 stop = Path(sys.argv[1])
@@ -197,3 +200,61 @@ def test_reader_threads_answer_without_error_through_a_rebuild(
     assert counts <= {OLD, NEW + 1} and NEW + 1 in counts
     hits = reader.search("zeppelin fairground", 1, as_of=None)
     assert hits[0].chunk.title == "Zeppelin returns to the fairground"
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_readers_of_a_chroma_server_answer_through_a_rebuild(
+    tmp_path: Path, chroma_server: ChromaServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same on a Chroma server: the rebuild writes under a new name and switches the
+    server's pointer collection; readers follow it within a second."""
+    base = "rb" + uuid.uuid4().hex[:8]
+    settings = Settings.from_env(
+        {
+            **_env(tmp_path / "idx"),
+            "NEWSRAG_CHROMA_URL": chroma_server.url,
+            "NEWSRAG_COLLECTION": base,
+        }
+    )
+    NewsIndex.open(settings=settings, create=True).ingest(
+        [_corpus(tmp_path / "old", OLD, zeppelin=False)]
+    )
+    new_corpus = _corpus(tmp_path / "new", NEW, zeppelin=True)
+    reader = NewsIndex.open(settings=settings)
+    stop = threading.Event()
+    errors: list[str] = []
+    counts: set[int] = set()
+
+    def ask() -> None:
+        while not stop.is_set():
+            counts.add(len(reader.articles()))
+            reader.search("zeppelin fairground", 3, as_of=None)
+            time.sleep(0.01)
+
+    def record(args: threading.ExceptHookArgs) -> None:
+        errors.append(f"{args.exc_type.__name__}: {args.exc_value}")
+
+    monkeypatch.setattr(threading, "excepthook", record)
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(2):
+            _, report = NewsIndex.rebuild([new_corpus], settings=settings)
+            assert len(report.added) == NEW + 1
+            time.sleep(1.5)  # readers look at the pointer once a second
+    finally:
+        alive = [thread.is_alive() for thread in threads]
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == [] and all(alive)
+    assert counts <= {OLD, NEW + 1} and NEW + 1 in counts
+    hits = reader.search("zeppelin fairground", 1, as_of=None)
+    assert hits[0].chunk.title == "Zeppelin returns to the fairground"
+    client = reader.store.client
+    names = {c.name for c in client.list_collections() if c.name.startswith(base)}
+    assert len(names) == 5  # the pointer, and the current and previous index's two each
+    assert NewsIndex.drop(tmp_path / "idx", base, chroma_url=chroma_server.url) is True
+    assert not {c.name for c in client.list_collections() if c.name.startswith(base)}
