@@ -5,7 +5,8 @@
 - ``build``: the build record (model, encoder, chunking) and mismatch errors and warnings;
 - ``codec``: how passages and articles are stored as Chroma metadata;
 - ``chroma``: ChromaStore, which creates, reads, updates and deletes through them;
-- ``layout``: where an embedded index's files are, and a rebuild built aside.
+- ``layout``: where an embedded index's files are, and a rebuild built aside;
+- ``server_layout``: the same on a Chroma server, with collection names for folders.
 """
 
 from index.store.build import BuildInfo, check_build, encoder_warning
