@@ -258,17 +258,12 @@ def ingest(
       newsrag ingest articles/ more.jsonl --index ./idx
     """
     settings = settings_from(**options)
-    if rebuild:
-        NewsIndex.drop(
-            settings.index_dir,
-            settings.collection,
-            chroma_url=settings.chroma_url,
-            wait=settings.lock_wait,
-        )
-    index = NewsIndex.open(settings=settings, create=True)
-    report = index.ingest(
-        paths, progress=None if quiet or as_json else progress_bar("Embedding", "chunk")
-    )
+    progress = None if quiet or as_json else progress_bar("Embedding", "chunk")
+    if rebuild:  # built beside the index in use, which readers keep until it is complete
+        index, report = NewsIndex.rebuild(paths, settings=settings, progress=progress)
+    else:
+        index = NewsIndex.open(settings=settings, create=True)
+        report = index.ingest(paths, progress=progress)
     if as_json:
         print_json(report.to_dict())
     else:

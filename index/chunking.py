@@ -17,12 +17,54 @@ _WORD = re.compile(r"\S+")
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in ``text``, shifted by ``offset``; lines never merge.
+    """(start, end) of each sentence in ``text``, shifted by ``offset``; lines never merge,
+    but the lines of a hard-wrapped paragraph are one (see :func:`unwrap`).
 
     News text puts datelines, headings and paragraphs on their own lines, which a sentence
-    splitter alone would glue to the next sentence.
+    splitter alone would glue to the next sentence. A sentence's span is into ``text`` as it
+    is: its text may still hold the wrap's line breaks (:func:`unwrap` it for display).
     """
     return [(start + offset, end + offset) for start, end in _sentence_spans(text)]
+
+
+# Hard-wrapped text (lines broken at a fixed width, as e-mail, plain-text news wires and some
+# Markdown do): a line break is the wrap's, not the author's, when the next line's first word
+# would not have fitted on the line. Lines of these widths count as wrapped.
+_WRAP_MIN, _WRAP_MAX = 40, 120
+_BLOCK_START = re.compile(r"\s*(?:[-*+>|#]|\d+[.)]\s|```|~~~)")
+_BLOCK_LINE = re.compile(r"\s*(?:[#|]|```|~~~)")
+
+
+def unwrap(text: str) -> str:
+    """``text`` with the line breaks of hard wrapping (inside a paragraph) turned into
+    spaces, and nothing else changed: the result has the same length, so offsets into it are
+    offsets into ``text``. Headings, list items, blank lines and short lines keep their breaks.
+
+    >>> unwrap("A council vote on the tram line that was planned for\nmonths took place.")
+    'A council vote on the tram line that was planned for months took place.'
+    """
+    lines = text.split("\n")
+    lengths = [len(line.rstrip()) for line in lines]
+    wrapped = [n for n in lengths if _WRAP_MIN <= n <= _WRAP_MAX]
+    if len(wrapped) < 2:
+        return text
+    width = max(wrapped)
+    out = list(text)
+    at = 0
+    for i, line in enumerate(lines[:-1]):
+        at += len(line)  # the position of this line's "\n"
+        following = lines[i + 1]
+        words = following.split()
+        if (
+            words
+            and _WRAP_MIN <= lengths[i] <= width
+            and lengths[i] + 1 + len(words[0]) > width
+            and not _BLOCK_LINE.match(line)
+            and not _BLOCK_START.match(following)
+        ):
+            out[at] = " "
+        at += 1
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=256)
@@ -30,7 +72,7 @@ def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Cached: ingest splits each article twice (chunks, then speakers), and the answerer
     splits the same passages question after question."""
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
+    for line in _LINE.finditer(unwrap(text)):
         if not line.group().strip():
             continue
         for start, end in nupunkt.sent_spans(line.group()):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import threading
 import warnings
 from collections import OrderedDict
@@ -199,11 +200,29 @@ def _load_onnx(name: str, location: Path, encoder: str) -> Embedder:
             "use --encoder float32 (NEWSRAG_ENCODER) for it, or bf16 on a CPU with AVX512-BF16 "
             "or AMX."
         )
+    announce_export(name, location, encoder)
     if encoder == "openvino":
         from index.encoders.openvino_encoder import OpenVinoEmbedder
 
         return OpenVinoEmbedder.load(name, location, max_length)
     return OnnxEmbedder.load(name, location, max_length, encoder)
+
+
+PREPARING = "Preparing the embedding model for this CPU (one time, ~30 s)…"
+
+
+def announce_export(name: str, location: Path, encoder: str) -> bool:
+    """Say on stderr, before it starts, that the one-time export of the model for ``encoder``
+    is about to run (it takes ~30 s behind an idle progress bar); True when it will."""
+    from index.encoders.onnx_encoder import export_folder, graph_file, onnx_cache_dir
+
+    folder = export_folder(name, location, onnx_cache_dir())
+    graph = graph_file("onnx" if encoder == "openvino" else encoder)
+    if (folder / graph).is_file():
+        return False
+    sys.stderr.write(PREPARING + "\n")
+    sys.stderr.flush()
+    return True
 
 
 def model_location(name: str) -> str:

@@ -6,9 +6,15 @@ it is.
 
 from typing import Self
 
+from index.redact import redact
+
 
 class NewsragError(Exception):
-    """Base class: anything newsrag reports to a user."""
+    """Base class: anything newsrag reports to a user. Passwords, API keys and URL tokens in
+    the message are masked (index/redact.py), so no message carries a secret."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(redact(message))
 
 
 class ConfigError(NewsragError):
@@ -57,3 +63,7 @@ class IndexReadOnlyError(NewsragError):
 
 class DiskFullError(NewsragError):
     """The disk holding the index ran out of space during a write."""
+
+
+class IndexCorruptError(NewsragError):
+    """A file of the index (Chroma's database, the keyword index) is damaged or unreadable."""

@@ -157,37 +157,91 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path, *, tokens: bool = False) -> KeywordIndex | None:
-        """The saved index in ``folder``; None when there is none or it is unreadable. Searching
-        needs no tokens; updating does (``tokens=True``)."""
-        pointer = folder / CURRENT
-        if not pointer.is_file():
-            return None
-        target = folder / pointer.read_text(encoding="utf-8").strip()
-        try:
-            rows = json.loads((target / "rows.json").read_text(encoding="utf-8"))
-            words = (
-                json.loads((target / "tokens.json").read_text(encoding="utf-8"))
-                if tokens
-                else [""] * len(rows["chunk_ids"])
+        """The saved index in ``folder``, checked whole; None when there is none, or when it
+        is damaged (a one-line warning names the damage; the caller rebuilds it from the
+        store's passages). Searching needs no tokens; updating does (``tokens=True``)."""
+        for _ in range(2):
+            name = _pointed(folder)
+            if not name:
+                return None
+            try:
+                return cls._read(folder / name, tokens)
+            except FileNotFoundError as exc:
+                if _pointed(folder) != name:
+                    continue  # another process saved a newer copy while this one was read
+                reason = f"{Path(exc.filename or name).name} is missing"
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+                reason = str(exc) or type(exc).__name__
+            warnings.warn(
+                f"The keyword index at {folder} is damaged ({reason}); rebuilding it from "
+                "the stored passages.",
+                stacklevel=2,
             )
-            bm25 = None
-            if rows["chunk_ids"]:
-                bm25 = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
-            records = [
-                KeywordRow(cid, aid, int(pub), src, tuple(tok.split()), int(pos))
-                for cid, aid, pub, src, tok, pos in zip(
-                    rows["chunk_ids"],
-                    rows["article_ids"],
-                    rows["published"],
-                    rows["sources"],
-                    words,
-                    rows["positions"],
-                    strict=True,
-                )
-            ]
-        except (OSError, ValueError, KeyError):
-            return None  # a half-written or damaged copy: the caller rebuilds it from Chroma
+            return None
+        return None
+
+    @classmethod
+    def _read(cls, target: Path, tokens: bool) -> KeywordIndex:
+        """The index saved in ``target``; ValueError naming the file when a part is damaged."""
+        rows = _json(target / "rows.json")
+        if not isinstance(rows, dict) or not isinstance(rows.get("chunk_ids"), list):
+            raise ValueError("rows.json holds no passage list")
+        count = len(rows["chunk_ids"])
+        columns = ("article_ids", "published", "sources", "positions")
+        if any(not isinstance(rows.get(c), list) or len(rows[c]) != count for c in columns):
+            raise ValueError(f"rows.json: its columns do not all have {count} rows")
+        words = _json(target / "tokens.json") if tokens else [""] * count
+        if not isinstance(words, list) or len(words) != count:
+            raise ValueError(f"tokens.json does not hold {count} passages")
+        bm25 = None
+        if count:
+            bm25 = bm25s.BM25.load(str(target), mmap=True, show_progress=False)
+            _check_bm25(bm25, count)
+        records = [
+            KeywordRow(str(cid), str(aid), int(pub), str(src), tuple(str(tok).split()), int(pos))
+            for cid, aid, pub, src, tok, pos in zip(
+                rows["chunk_ids"],
+                rows["article_ids"],
+                rows["published"],
+                rows["sources"],
+                words,
+                rows["positions"],
+                strict=True,
+            )
+        ]
         return cls(records, bm25, int(rows["generation"]), has_tokens=tokens)
+
+
+def _json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path.name} is not valid JSON (cut short or overwritten)") from exc
+
+
+def _check_bm25(bm25: bm25s.BM25, count: int) -> None:
+    """Raise ValueError when the BM25 arrays cannot be the index of ``count`` passages: a
+    damaged .npy file would otherwise fail mid-search, or silently find nothing."""
+    vocab = bm25.vocab_dict or {}
+    if not vocab:
+        raise ValueError("vocab.index.json: the vocabulary is empty")
+    scores = bm25.scores
+    data, indices, indptr = (np.asarray(scores[k]) for k in ("data", "indices", "indptr"))
+    if int(scores.get("num_docs", -1)) != count:
+        raise ValueError(f"params: {scores.get('num_docs')} passages, rows.json has {count}")
+    # bm25s gives the empty token a vocabulary entry and no column of its own
+    if sorted(vocab.values()) != list(range(len(vocab))) or len(indptr) not in (
+        len(vocab),
+        len(vocab) + 1,
+    ):
+        raise ValueError("vocab.index.json does not match indptr.csc.index.npy")
+    if indptr[0] != 0 or indptr[-1] != len(data) or np.any(np.diff(indptr) < 0):
+        raise ValueError("indptr.csc.index.npy is damaged")
+    in_range = not len(indices) or 0 <= indices.min() <= indices.max() < count
+    if len(indices) != len(data) or not in_range:
+        raise ValueError("indices.csc.index.npy is damaged")
+    if not np.all(np.isfinite(data)) or np.any(data < 0):
+        raise ValueError("data.csc.index.npy is damaged")
 
 
 def keyword_row(chunk: Chunk, tokens: Sequence[str]) -> KeywordRow:
@@ -211,6 +265,8 @@ class KeywordSync:
     def __init__(self, folder: Path, store: ChromaStore, chunker: Chunker) -> None:
         self.folder = folder
         self.store = store
+        self._data_dir = store.data_dir  # the store's folder that ``folder`` lies in
+        self._name = store.name  # and the index name it is named for
         self.chunker = chunker
         self.tokenize = Tokenizer()
         self._index: KeywordIndex | None = None
@@ -221,11 +277,26 @@ class KeywordSync:
         given). While a write is under way (or after one died) the last index saved before it
         is used as it is; otherwise a stale index is rebuilt from Chroma."""
         state = state or self.store.write_state()
+        self._follow_store()
         index = self._index
         if index is not None and _usable(index, state):
             return index
         with self._lock:
             return self._load_or_rebuild(state)
+
+    def _follow_store(self) -> None:
+        """After the store switched to a rebuilt index (another folder, or on a server
+        another name), use the keyword index of that one."""
+        if (self.store.data_dir, self.store.name) == (self._data_dir, self._name):
+            return
+        with self._lock:
+            moved, name = self.store.data_dir, self.store.name
+            if moved is not None and self._data_dir is not None and moved != self._data_dir:
+                self.folder = moved / self.folder.relative_to(self._data_dir)
+            elif name != self._name:
+                self.folder = self.folder.parent / name
+            self._data_dir, self._name = moved, name
+            self._index = None
 
     def _load_or_rebuild(self, state: WriteState) -> KeywordIndex:
         if self._index is not None and _usable(self._index, state):
@@ -268,6 +339,7 @@ class KeywordSync:
         """Record one ingest or delete that moved the store to ``generation``: ``written`` are
         (article id, its new chunks), ``deleted`` are removed article ids; ``rows``, when
         given, are :meth:`rows` of the written chunks, in order."""
+        self._follow_store()  # the write went to the folder a rebuild switched the store to
         with self._lock:
             return self._apply(written, deleted, generation, rows)
 

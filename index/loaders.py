@@ -22,6 +22,7 @@ from index.config import DEFAULT_MAX_ARTICLE_MB
 from index.errors import IngestError
 from index.metadata import article_from_record, clean_text, parse_date, stable_id
 from index.records import Article, Problem
+from index.safe_input import FRONT_MATTER, lone_surrogate
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".json", ".jsonl"}
@@ -245,6 +246,9 @@ def _load_jsonl(name: str, text: str) -> Iterator[Article | Problem]:
                 number,
             )
             continue
+        except RecursionError:
+            yield _too_deep(name, "fix or remove this line", number)
+            continue
         yield from _from_record(record, name, number)
 
 
@@ -258,6 +262,9 @@ def _load_json(name: str, text: str) -> Iterator[Article | Problem]:
             "fix the JSON (one object, or a list of objects)",
             exc.lineno,
         )
+        return
+    except RecursionError:
+        yield _too_deep(name, "fix the JSON (one object, or a list of objects)")
         return
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
@@ -273,7 +280,20 @@ def _load_json(name: str, text: str) -> Iterator[Article | Problem]:
                 yield item
 
 
+def _too_deep(name: str, fix: str, line: int | None = None) -> Problem:
+    return Problem(name, "JSON nested too deeply to read (thousands of '[' or '{')", fix, line)
+
+
 def _from_record(record: object, name: str, line: int | None) -> Iterator[Article | Problem]:
+    surrogate = lone_surrogate(record)
+    if surrogate is not None:
+        yield Problem(
+            name,
+            f"text holds a lone surrogate {surrogate} (half of a character: not valid Unicode)",
+            "re-export the file as valid UTF-8, or remove the stray \\udXXX escape",
+            line,
+        )
+        return
     article, problems = article_from_record(record, name, line)
     yield from problems
     if article is not None:
@@ -284,7 +304,14 @@ def _load_text(path: Path, text: str) -> Iterator[Article | Problem]:
     name = str(path)
     if text.lstrip().startswith("---"):
         try:
-            post = frontmatter.loads(text)
+            post = frontmatter.loads(text, handler=FRONT_MATTER)
+        except RecursionError:
+            yield Problem(
+                name,
+                "YAML front matter nested too deeply to read",
+                "fix the block between the '---' lines",
+            )
+            return
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None

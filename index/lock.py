@@ -22,6 +22,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from index.errors import DiskFullError, IndexBusyError, IndexReadOnlyError
+from index.redact import redact, redact_argv
 
 LOCK_NAME = "newsrag-write.lock"
 OWNER_NAME = "newsrag-write.owner.json"
@@ -48,6 +49,8 @@ def write_lock(folder: Path, location: str, wait: float = 0.0) -> Iterator[None]
         _record_owner(folder)
         yield
     finally:
+        with contextlib.suppress(OSError):  # a holder that dies leaves it: it names no secret
+            (folder / OWNER_NAME).unlink()
         lock.release()
 
 
@@ -83,19 +86,25 @@ def _record_owner(folder: Path) -> None:
     owner = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
-        "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:])[:200],
+        "command": redact_argv([Path(sys.argv[0]).name, *sys.argv[1:]])[:200],
         "since": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     # only used to name the holder in another writer's message; the lock itself is held
+    # written 0600 from the start (not chmod-ed after): the command line is masked all the
+    # same, but who runs what is nobody else's business
+    path = folder / OWNER_NAME
     with contextlib.suppress(OSError):
-        (folder / OWNER_NAME).write_text(json.dumps(owner), encoding="utf-8")
+        path.unlink(missing_ok=True)  # an older copy may be 0644 or another user's
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(json.dumps(owner))
 
 
 def _owner(folder: Path) -> str:
     try:
         owner = json.loads((folder / OWNER_NAME).read_text(encoding="utf-8"))
         command, since = owner["command"], owner["since"]
-        return f"pid {owner['pid']} on {owner['host']}, '{command}', since {since}"
+        return redact(f"pid {owner['pid']} on {owner['host']}, '{command}', since {since}")
     except (OSError, ValueError, KeyError, TypeError):
         return "pid unknown"
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import warnings
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from index.chunking import Chunker
 from index.config import Settings
 from index.embeddings import Embedder, canonical_model_name, load_embedder
 from index.encoders.onnx_encoder import int8_weight_bits, recipe_version
-from index.errors import IndexNotFoundError
+from index.errors import IndexNotFoundError, NewsragError
 from index.ingest import Progress, ingest
 from index.keyword import KeywordRow, KeywordSync
 from index.loaders import Loaded, load_paths
@@ -28,16 +29,55 @@ from index.store import (
     ChromaStore,
     check_build,
     encoder_warning,
+    layout,
     location_option,
     open_client,
+    server_layout,
     storage_errors,
 )
 
 
 def keyword_folder(index_dir: Path, collection: str) -> Path:
-    """Where the keyword index of ``collection`` lives: beside Chroma's files (with a Chroma
-    server, in the local index folder all the same)."""
+    """Where the keyword index of ``collection`` lives: beside Chroma's files (``index_dir``:
+    the folder holding them, see index.store.layout; with a Chroma server, the local index
+    folder all the same)."""
     return index_dir / "keyword" / collection
+
+
+def _drop_collections(client: ClientAPI, folder: Path, collection: str, location: str) -> bool:
+    """Delete ``collection``'s Chroma collections in ``client`` and its keyword index in
+    ``folder``; False if there were none."""
+    dropped = False
+    with storage_errors(location, folder):
+        names = {c.name for c in client.list_collections()}
+        for suffix in ("_articles", "_chunks"):
+            if collection + suffix in names:
+                client.delete_collection(collection + suffix)
+                dropped = True
+    keyword = keyword_folder(folder, collection)
+    if keyword.is_dir():
+        shutil.rmtree(keyword)
+    return dropped
+
+
+def _remove_unused(root: Path, collection: str, unused: Sequence[str]) -> None:
+    """Delete what a rebuild replaced and no reader can still use. The index folder's own
+    files (an index's first layout) are dropped collection by collection, since other
+    collections may share them; a damaged database there is left with a warning."""
+    for relative in unused:
+        if relative != layout.HERE:
+            layout.remove_build(root, relative)
+            continue
+        try:
+            client = open_client(root, create=False, location=str(root))
+            _drop_collections(client, root, collection, str(root))
+        except NewsragError as exc:
+            warnings.warn(
+                f"The old index files in {root} were not removed ({exc}); the index no longer "
+                f"uses them — delete {root / 'chroma.sqlite3'} when no other collection "
+                "lives there.",
+                stacklevel=2,
+            )
 
 
 class NewsIndex:
@@ -61,7 +101,9 @@ class NewsIndex:
         build = store.build
         self.chunker = Chunker(build.chunk_size, build.chunk_overlap, build.chunk_header)
         self.keyword = KeywordSync(
-            keyword_folder(settings.index_dir, settings.collection), store, self.chunker
+            keyword_folder(store.data_dir or settings.index_dir, store.name),
+            store,
+            self.chunker,
         )
         self._embedder = embedder
         self._reranker = reranker
@@ -115,12 +157,40 @@ class NewsIndex:
         if index_dir is not None:
             settings = settings.replace(index_dir=Path(index_dir))
         location = settings.location
+        root = None if settings.chroma_url else settings.index_dir
+        folder = layout.data_dir(root, settings.collection) if root else None
         client = client or open_client(
-            settings.index_dir, create=create, chroma_url=settings.chroma_url
+            folder or settings.index_dir,
+            create=create,
+            chroma_url=settings.chroma_url,
+            location=location,
         )
-        model_name = embedder.name if embedder else canonical_model_name(settings.embedding_model)
+        if root is not None:
+            return cls._open_client(client, settings, embedder, create, folder, root)
         with storage_errors(location):
-            stored = ChromaStore.read_build(client, settings.collection)
+            name = server_layout.read(client, settings.collection).current
+        index = cls._open_client(client, settings, embedder, create, None, None, name)
+        index.store.follow_layout(None, settings.collection)
+        return index
+
+    @classmethod
+    def _open_client(
+        cls,
+        client: ClientAPI,
+        settings: Settings,
+        embedder: Embedder | None,
+        create: bool,
+        folder: Path | None,
+        root: Path | None,
+        name: str | None = None,
+    ) -> NewsIndex:
+        """The index in ``client`` (embedded: in ``folder`` of the index folder ``root``)
+        called ``name`` (default: the collection setting; on a server, a rebuild's name)."""
+        location = settings.location
+        name = name or settings.collection
+        model_name = embedder.name if embedder else canonical_model_name(settings.embedding_model)
+        with storage_errors(location, folder):
+            stored = ChromaStore.read_build(client, name)
         if stored is not None:
             wanted = BuildInfo(
                 model_name,
@@ -155,9 +225,81 @@ class NewsIndex:
         else:
             raise IndexNotFoundError.at(location, location_option(location), settings.collection)
         store = ChromaStore.open(
-            client, settings.collection, build, create=create, location=location
+            client,
+            name,
+            build,
+            create=create,
+            location=location,
+            data_dir=folder,
+            root=root,
         )
         return cls(store, settings, embedder)
+
+    @classmethod
+    def rebuild(
+        cls,
+        paths: Iterable[str | Path],
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        progress: Callable[[int], Progress] | None = None,
+    ) -> tuple[NewsIndex, IngestReport]:
+        """Build the index anew from the articles under ``paths`` and switch to it; returns
+        the new index and its ingest report.
+
+        An embedded index is built in a new folder beside the one in use (which is never
+        read, so a damaged one does not matter): processes reading the index keep answering
+        from the old one until the new one is complete, then a pointer file is replaced in
+        one atomic rename and they reopen there on their next call. With a Chroma server the
+        old collections are dropped first. Holds the write lock throughout."""
+        settings = settings or Settings.from_env()
+        max_bytes = int(settings.max_article_mb * 1_000_000)
+        loaded = load_paths(paths, max_bytes)  # a path that does not exist fails before anything
+        if settings.chroma_url:
+            return cls._rebuild_on_server(loaded, settings, embedder, progress)
+        root = settings.index_dir
+        with write_lock(root, settings.location, settings.lock_wait):
+            build = layout.new_build(root, settings.collection)
+            try:
+                client = open_client(build, create=True, location=settings.location)
+                # not following the index folder's pointer until it points here
+                index = cls._open_client(client, settings, embedder, True, build, None)
+                report = index._ingest(loaded, progress, locked=True)
+            except BaseException:
+                shutil.rmtree(build, ignore_errors=True)
+                raise
+            unused = layout.publish(root, settings.collection, build)
+            index.store.follow_layout(root)
+            _remove_unused(root, settings.collection, unused)
+        return index, report
+
+    @classmethod
+    def _rebuild_on_server(
+        cls,
+        loaded: Loaded,
+        settings: Settings,
+        embedder: Embedder | None,
+        progress: Callable[[int], Progress] | None,
+    ) -> tuple[NewsIndex, IngestReport]:
+        """A rebuild on a Chroma server: written under a new name, then the server's pointer
+        collection is switched to it (index.store.server_layout)."""
+        location, base = settings.location, settings.collection
+        client = open_client(settings.index_dir, create=True, chroma_url=settings.chroma_url)
+        with write_lock(settings.index_dir, location, settings.lock_wait):
+            name = server_layout.new_name(base)
+            try:
+                index = cls._open_client(client, settings, embedder, True, None, None, name)
+                report = index._ingest(loaded, progress, locked=True)
+            except BaseException:
+                with contextlib.suppress(NewsragError):  # the server may be what failed
+                    _drop_collections(client, settings.index_dir, name, location)
+                raise
+            with storage_errors(location):
+                unused = server_layout.publish(client, base, name)
+            index.store.follow_layout(None, base)
+            for old in unused:
+                _drop_collections(client, settings.index_dir, old, location)
+        return index, report
 
     @staticmethod
     def drop(
@@ -173,16 +315,15 @@ class NewsIndex:
         folder = Path(index_dir).expanduser().absolute()
         location = chroma_url or str(folder)
         client = open_client(folder, create=True, chroma_url=chroma_url)
-        dropped = False
-        with write_lock(folder, location, wait), storage_errors(location):
-            names = {c.name for c in client.list_collections()}
-            for suffix in ("_articles", "_chunks"):
-                if collection + suffix in names:
-                    client.delete_collection(collection + suffix)
-                    dropped = True
-            keyword = keyword_folder(folder, collection)
-            if keyword.is_dir():
-                shutil.rmtree(keyword)
+        with write_lock(folder, location, wait):
+            if not chroma_url:
+                dropped = _drop_collections(client, folder, collection, location)
+                return layout.forget(folder, collection) or dropped
+            with storage_errors(location):
+                names = server_layout.names_of(client, collection)
+                dropped = server_layout.forget(client, collection)
+            for name in names:
+                dropped = _drop_collections(client, folder, name, location) or dropped
         return dropped
 
     def ingest(
@@ -197,11 +338,15 @@ class NewsIndex:
         return self._ingest(Loaded(tuple(articles), (), 0))
 
     def _ingest(
-        self, loaded: Loaded, progress: Callable[[int], Progress] | None = None
+        self,
+        loaded: Loaded,
+        progress: Callable[[int], Progress] | None = None,
+        *,
+        locked: bool = False,
     ) -> IngestReport:
         rows: list[KeywordRow] = []  # made on the writer thread, group by group
-        with self.writing():
-            return ingest(
+        with nullcontext() if locked else self.writing():
+            report = ingest(
                 loaded,
                 self.store,
                 self.embedder,
@@ -212,6 +357,8 @@ class NewsIndex:
                 ),
                 on_group=lambda chunks: rows.extend(self.keyword.rows(chunks)),
             )
+            self.keyword.current()  # checks the saved keyword index: a damaged one is rebuilt
+            return report
 
     def writing(self) -> AbstractContextManager[None]:
         """Hold the index's write lock (waiting up to ``settings.lock_wait`` seconds)."""

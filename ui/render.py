@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.records import Answer, Citation
+from index.chunking import unwrap
 from index.records import ArticleInfo, IndexStats, IngestReport
 
 NO_ANSWER_NOTE = "*No answer found.*"
@@ -138,6 +139,7 @@ def passage_html(
     if article_text is None or article_text[start:end] != citation.passage:
         start, end = 0, len(citation.passage)
         text = citation.passage
+    text = unwrap(text)  # hard-wrapped lines read as paragraphs; same length, same offsets
     lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
     before = ("\u2026" if lo > 0 else "") + escape(text[lo:start])
     after = escape(text[end:hi]) + ("\u2026" if hi < len(text) else "")

@@ -106,7 +106,7 @@ def test_server_gone_mid_ingest_exits_1_and_a_rerun_completes(
     """The server stops after the second group's passages are written, before its articles
     are recorded: the first group counts as indexed, the second is written again."""
     at = ["--chroma-url", own_server.url, "--index", str(tmp_path / "idx")]
-    article_metadata = index.store._article_metadata
+    article_metadata = index.store.chroma._article_metadata
     recorded: list[str] = []
 
     def stop_before_the_fifth_record(article: Article, chunks: int) -> dict[str, Any]:
@@ -117,7 +117,7 @@ def test_server_gone_mid_ingest_exits_1_and_a_rerun_completes(
 
     with monkeypatch.context() as patch:
         patch.setattr(index.ingest, "ARTICLES_PER_COMMIT", 4)
-        patch.setattr(index.store, "_article_metadata", stop_before_the_fifth_record)
+        patch.setattr(index.store.chroma, "_article_metadata", stop_before_the_fifth_record)
         code, _, err = run("ingest", str(SAMPLE_CORPUS), *at, "--quiet")
     assert code == 1 and len(recorded) == 8  # the second group's records were never sent
     assert err == (

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from index import Article, NewsIndex
 from index.keyword import KeywordIndex, KeywordRow, Tokenizer
@@ -58,7 +59,8 @@ def test_damaged_or_missing_index_loads_as_none(tmp_path: Path) -> None:
     KeywordIndex.build(_rows(TEXTS), generation=1).save(tmp_path)
     current = tmp_path / (tmp_path / "CURRENT").read_text()
     (current / "rows.json").write_text("{not json")
-    assert KeywordIndex.load(tmp_path) is None
+    with pytest.warns(UserWarning, match="rows.json is not valid JSON"):
+        assert KeywordIndex.load(tmp_path) is None
 
 
 def _keyword_ids(index: NewsIndex) -> set[str]:
