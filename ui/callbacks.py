@@ -13,6 +13,7 @@ import logging
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from ui import render
 History = list[dict[str, Any]]
 Turns = list[dict[str, str]]  # this tab's questions, answers and what was searched for
 Cited = list[dict[str, Any]]  # this tab's answers' citations, by turn: the [n] links' targets
+# the least time between two pieces of an answer on the page: the extractive answerer writes
+# all its sentences at once, and a reader should see them arrive one after another
+STREAM_PAUSE = 0.06
 MAX_K = 50  # passages an API caller may ask for
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 NOTICE_MARK = "\u26a0\ufe0f "
@@ -99,8 +103,14 @@ class ChatCallbacks:
     >>> callbacks.ask("What did Rutte say about a European army?")["answer"]
     """
 
-    def __init__(self, assistant: Assistant, examples: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        examples: Sequence[str] | None = None,
+        stream_pause: float = STREAM_PAUSE,
+    ) -> None:
         self.assistant = assistant
+        self.stream_pause = stream_pause
         self.examples = None if examples is None else list(examples)
         self.index = assistant.index
         self.top_k = assistant.settings.top_k
@@ -201,8 +211,12 @@ class ChatCallbacks:
         asked = [*history, {"role": "user", "content": render.markdown_text(question)}]
         streamed = ""
         cleared = render.PASSAGE_PLACEHOLDER  # the last answer's passage goes with it
+        shown = 0.0
         for part in self.assistant.stream(question, filters=filters, history=follows):
             if isinstance(part, str):
+                if streamed:
+                    time.sleep(max(0.0, shown + self.stream_pause - time.monotonic()))
+                shown = time.monotonic()
                 streamed += part
                 reply = {"role": "assistant", "content": render.streaming_markdown(streamed)}
                 yield "", [*asked, reply], gr.skip(), turns, cited, "", cleared
