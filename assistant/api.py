@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from assistant.answerer import ExtractiveAnswerer
-from assistant.chain import Answerer, answer_with, build_chain, build_retrieval, stream_with
+from assistant.chain import (
+    Answerer,
+    answer_with,
+    build_chain,
+    build_retrieval,
+    filtered_out,
+    stream_with,
+)
 from assistant.choices import check_choices
 from assistant.followup import Turn, resolve, turns_from
 from assistant.records import Answer
@@ -19,8 +26,14 @@ from index.embeddings import Embedder, MemoEmbedder
 from index.newsindex import NewsIndex
 from index.records import Hit
 from index.retrieval import SearchFilters
+from index.sources import match_filters
 
 History = Sequence[Turn | Mapping[str, Any]]
+
+
+def _noticed(answer: Answer, notices: Sequence[str]) -> Answer:
+    """``answer`` with ``notices`` (about the question's filters) before its own."""
+    return replace(answer, notices=(*notices, *answer.notices)) if notices else answer
 
 
 def _asked(answer: Answer, question: str, resolved: str) -> Answer:
@@ -94,9 +107,10 @@ class Assistant:
         'Venezuela'
         """
         resolved = self.resolve(question, history)
+        filters, notices = self.match_filters(filters)
         inputs = self._inputs(resolved, k, mode, filters, as_of)
         answer = self.chain.invoke({**inputs, "choices": check_choices(choices)})
-        return _asked(answer, question, resolved)
+        return _noticed(_asked(answer, question, resolved), notices)
 
     def stream(
         self,
@@ -110,14 +124,32 @@ class Assistant:
         choices: Sequence[str] = (),
     ) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields the answer text as it is written (pieces of ``str``)
-        and the finished :class:`Answer` last. The extractive answerer writes it in one piece;
-        an LLM streams its tokens, and the final Answer has its citations checked."""
+        and the finished :class:`Answer` last. The extractive answerer writes it sentence by
+        sentence; an LLM streams its tokens, and the final Answer has its citations checked."""
         options = check_choices(choices)
         resolved = self.resolve(question, history)
+        filters, notices = self.match_filters(filters)
         inputs = self._inputs(resolved, k, mode, filters, as_of)
         hits = self.retrieval.invoke({**inputs, "choices": options})
-        for part in stream_with(self.answerer, resolved, hits, options):
-            yield _asked(part, question, resolved) if isinstance(part, Answer) else part
+        if not hits and filters:
+            refused = filtered_out(resolved, filters)
+            parts: Iterable[str | Answer] = [refused.answer, refused]
+        else:
+            parts = stream_with(self.answerer, resolved, hits, options)
+        for part in parts:
+            if isinstance(part, Answer):
+                part = _noticed(_asked(part, question, resolved), notices)
+            yield part
+
+    def match_filters(
+        self, filters: SearchFilters | None
+    ) -> tuple[SearchFilters | None, tuple[str, ...]]:
+        """``filters`` with their source names as the index spells them ("harbour ledger" ->
+        "The Harbour Ledger"), and a notice for each name the index does not hold, naming the
+        closest ones (see index.sources)."""
+        if filters is None or not filters.sources:
+            return filters, ()
+        return match_filters(filters, (a.source for a in self.index.articles() if a.source))
 
     def _inputs(
         self,
@@ -161,7 +193,9 @@ class Assistant:
         ``mode``: hybrid (default), dense or keyword. ``filters``: hard limits on sources and
         dates (``SearchFilters.build(sources=["Reuters"], since="2026-01-01")``). ``as_of``: the
         date the question is asked on (default today; None turns the time preference off).
+        Source names match as in :meth:`match_filters`.
         """
+        filters, _ = self.match_filters(filters)
         return self.index.search(query, k, mode=mode, filters=filters, as_of=as_of)
 
     def answer_from(

@@ -27,6 +27,7 @@ from index.config import ENCODERS, SEARCH_MODES, Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
 from index.retrieval import SearchFilters
+from index.sources import match_filters, nothing_matches
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SKIPPED = 3  # ingest finished, but some inputs were skipped
@@ -94,7 +95,8 @@ def search_options(func: F) -> F:
             "sources",
             multiple=True,
             metavar="NAME",
-            help="Only articles from this source (repeatable; as 'newsrag stats' lists them).",
+            help="Only articles from this source (repeatable; case, punctuation and a leading "
+            "'The' do not matter: 'harbour ledger' is The Harbour Ledger).",
         ),
         click.option(
             "--as-of",
@@ -438,12 +440,17 @@ def search(
     """
     settings = settings_from(**options)
     index = NewsIndex.open(settings=settings)
-    filters = SearchFilters.build(sources, since, until)
+    filters, notices = match_filters(
+        SearchFilters.build(sources, since, until),
+        (a.source for a in index.articles() if a.source),
+    )
+    for notice in notices:
+        click.echo(f"Note: {notice}", err=True)
     hits = index.search(query, mode=mode, filters=filters, as_of=as_of)
     if as_json:
         print_json([h.to_dict() for h in hits])
         return
-    click.echo(format_hits(hits, query=query))
+    click.echo(format_hits(hits, query=query) if hits or not filters else nothing_matches(filters))
 
 
 @main.command()
