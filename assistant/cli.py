@@ -21,6 +21,9 @@ from assistant.console import (
     format_hits,
     print_report,
     progress_bar,
+    repl_banner,
+    repl_command,
+    repl_help,
 )
 from assistant.followup import Turn, load_history
 from index.config import ENCODERS, SEARCH_MODES, Settings
@@ -374,7 +377,8 @@ def repl(
     **options: Any,
 ) -> None:
     """Ask questions one after another; follow-ups ("What about the Arctic?") are read
-    against the conversation. Type :new to start over, :quit (or Ctrl-D) to leave.
+    against the conversation. Type :help for commands, :new to start over, :quit (or Ctrl-D)
+    to leave.
 
     \b
     Example:
@@ -385,6 +389,8 @@ def repl(
     settings = settings_from(**options)
     filters = SearchFilters.build(sources, since, until)
     assistant = Assistant.open(settings=settings)
+    articles, _ = assistant.index.store.counts()
+    click.echo(repl_banner(articles, assistant.index.store.location), err=True)
     interactive = sys.stdin.isatty()
     turns: list[Turn] = []
     while True:
@@ -394,11 +400,15 @@ def repl(
         if not line:
             break
         question = line.strip()
-        if question in (":quit", ":q", ":exit"):
+        command = repl_command(question)
+        if command == "quit":
             break
-        if question == ":new":
+        if command == "new":
             turns = []
             click.echo("(new conversation)", err=True)
+            continue
+        if command is not None:  # :help, or a command that is not one
+            click.echo(repl_help() if command == "help" else command, err=True)
             continue
         if not question:
             continue

@@ -626,3 +626,26 @@ def test_history_reads_every_shape_ask_json_and_chats_come_in(tmp_path: Path) ->
     path.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(NewsragError, match=re.escape(f"{path}:1: expected a JSON object, got int")):
         load_history(path)
+
+
+def test_repl_greets_lists_its_commands_and_asks_only_questions(sample_index_dir: Path) -> None:
+    lines = f":help\n:sources\n{RUTTE_QUESTION}\n:quit\nnot asked\n"
+    result = CliRunner().invoke(
+        main, ["repl", "--index", str(sample_index_dir), "--json"], input=lines
+    )
+    assert result.exit_code == 0, result.output
+    banner = result.stderr.splitlines()[0]
+    assert banner.startswith(f"newsrag repl over {sample_index_dir} (16 articles). ")
+    assert banner.endswith("Type :help for commands.")
+    assert "  :new    start a new conversation" in result.stderr
+    assert "Unknown command :sources — type :help for the list." in result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == [RUTTE_QUESTION]  # not ':help', not after :quit
+
+
+def test_one_chunk_written_is_singular(tmp_path: Path) -> None:
+    article = tmp_path / "note.md"
+    article.write_text("---\ntitle: Short note\n---\n\nThe ferry runs again.\n", encoding="utf-8")
+    code, out, _ = run("ingest", str(article), "--index", str(tmp_path / "idx"), "--quiet")
+    assert code == 0
+    assert "(1 chunk written in " in out and "holds 1 article, 1 chunk." in out
