@@ -482,7 +482,7 @@ def test_behind_a_login_the_page_serves_nothing_of_the_index(
             login = user.post(f"{url}/login", data={"username": "ann", "password": "pw-1"})
             assert login.status_code == 200
             config = user.get(f"{url}/config").json()
-        loads = [d for d in config["dependencies"] if ["load"] == [t[1] for t in d["targets"]]]
+        loads = [d for d in config["dependencies"] if [t[1] for t in d["targets"]] == ["load"]]
         assert len(loads) == 1  # the index's names arrive once the page opens, logged in
         opened = ChatCallbacks(Assistant(fake_index)).opened()
         assert opened[2]["choices"] == ["Quayside Courier Secret"]
@@ -490,3 +490,20 @@ def test_behind_a_login_the_page_serves_nothing_of_the_index(
         assert opened[4]["samples"][0][0].startswith("What happened:")
     finally:
         demo.close()
+
+
+def test_the_page_mounts_in_a_fastapi_app(stub: StubAssistant) -> None:
+    """What the HTTP API does with it: ``gr.mount_gradio_app`` of the unlaunched page."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = gr.mount_gradio_app(
+        FastAPI(), build_app(stub, private=True), path="/chat", auth=[("ann", "pw-1")]
+    )
+    with TestClient(app) as client:
+        page = client.get("/chat/")
+        assert page.status_code == 200 and "Gazette" not in page.text
+        assert client.post("/chat/login", data={"username": "ann", "password": "pw-1"}).is_success
+        config = client.get("/chat/config").json()
+    names = {d.get("api_name") for d in config["dependencies"]}
+    assert {"opened", "chat_page", "ask", "chat"} <= names
