@@ -152,8 +152,9 @@ def _content(value: Any) -> str:
 
 
 HISTORY_FORMAT = (
-    "a history file holds what 'newsrag ask --json' writes (one answer, or several one after "
-    "another: '>> FILE' appends), JSONL, a JSON list, or chat messages ({role, content})"
+    "a history file holds what 'newsrag ask --json' writes (answers one after another: "
+    "'>> FILE' appends), a JSON list, or chat messages ({role, content}); each line of a JSONL "
+    "history is one of them"
 )
 _SPACE = re.compile(r"\s*")
 
