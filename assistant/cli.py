@@ -21,11 +21,9 @@ from assistant.console import (
     format_hits,
     print_report,
     progress_bar,
-    repl_banner,
-    repl_command,
-    repl_help,
+    run_repl,
 )
-from assistant.followup import Turn, load_history
+from assistant.followup import load_history
 from index.config import ENCODERS, SEARCH_MODES, Settings
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
@@ -389,41 +387,7 @@ def repl(
     settings = settings_from(**options)
     filters = SearchFilters.build(sources, since, until)
     assistant = Assistant.open(settings=settings)
-    articles, _ = assistant.index.store.counts()
-    click.echo(repl_banner(articles, assistant.index.store.location), err=True)
-    interactive = sys.stdin.isatty()
-    turns: list[Turn] = []
-    while True:
-        if interactive:
-            click.echo("newsrag> ", nl=False)
-        line = sys.stdin.readline()
-        if not line:
-            break
-        question = line.strip()
-        command = repl_command(question)
-        if command == "quit":
-            break
-        if command == "new":
-            turns = []
-            click.echo("(new conversation)", err=True)
-            continue
-        if command is not None:  # :help, or a command that is not one
-            click.echo(repl_help() if command == "help" else command, err=True)
-            continue
-        if not question:
-            continue
-        if as_json:
-            answer = assistant.ask(question, mode=mode, filters=filters, as_of=as_of, history=turns)
-            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
-        else:
-            resolved = assistant.resolve(question, turns)
-            if resolved != question:
-                click.echo(f"(searched for: {resolved})")
-            answer = echo_stream(
-                assistant.stream(question, mode=mode, filters=filters, as_of=as_of, history=turns)
-            )
-            click.echo()
-        turns.append(Turn(answer.question, answer.answer, answer.resolved))
+    run_repl(assistant, sys.stdin, mode=mode, filters=filters, as_of=as_of, as_json=as_json)
 
 
 @main.command()

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from assistant.claims import backing_sentences
+from assistant.followup import Turn
 from assistant.records import Answer, Citation
 from index.chunking import sentence_spans
 from index.newsindex import NewsIndex
 from index.records import Hit, IngestReport
+from index.retrieval import SearchFilters
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
 
 REPL_COMMANDS = (
     (":help", "this list"),
@@ -93,6 +100,53 @@ def repl_command(line: str) -> str | None:
     if word == ":new":
         return "new"
     return f"Unknown command {word} — type :help for the list."
+
+
+def run_repl(
+    assistant: Assistant,
+    lines: TextIO,
+    *,
+    mode: str | None,
+    filters: SearchFilters | None,
+    as_of: str,
+    as_json: bool,
+) -> None:
+    """``newsrag repl``: answer the questions read from ``lines`` one after another, each as
+    a follow-up of the ones before, until :quit or the end of the input."""
+    articles, _ = assistant.index.store.counts()
+    click.echo(repl_banner(articles, assistant.index.store.location), err=True)
+    interactive = lines.isatty()
+    turns: list[Turn] = []
+    while True:
+        if interactive:
+            click.echo("newsrag> ", nl=False)
+        line = lines.readline()
+        if not line:
+            break
+        question = line.strip()
+        command = repl_command(question)
+        if command == "quit":
+            break
+        if command == "new":
+            turns = []
+            click.echo("(new conversation)", err=True)
+            continue
+        if command is not None:  # :help, or a command that is not one
+            click.echo(repl_help() if command == "help" else command, err=True)
+            continue
+        if not question:
+            continue
+        search: dict[str, Any] = {"mode": mode, "filters": filters, "as_of": as_of}
+        if as_json:
+            answer = assistant.ask(question, history=turns, **search)
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            resolved = assistant.resolve(question, turns)
+            if resolved != question:
+                click.echo(f"(searched for: {resolved})")
+            answer = echo_stream(assistant.stream(question, history=turns, **search))
+            click.echo()
+        turns.append(Turn(answer.question, answer.answer, answer.resolved))
 
 
 def format_hits(hits: Sequence[Hit], width: int = 100, query: str = "") -> str:
