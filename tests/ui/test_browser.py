@@ -362,5 +362,8 @@ def test_9_a_bad_date_is_a_notice_and_the_conversation_stays(page: object) -> No
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     box.press("Enter")
     page.wait_for_function(ANSWER_DONE, arg=before)  # type: ignore[attr-defined]
-    assert "command structures" in replies.last.inner_text()
+    shot(page, "9-date-fixed")
+    assert replies.count() == before + 1  # asked and answered this time
+    asked = page.locator("#newsrag-chat [data-testid='user']").last  # type: ignore[attr-defined]
+    assert asked.inner_text().strip() == RUTTE_QUESTION
     assert "is not a date" not in notice.inner_text()
