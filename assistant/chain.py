@@ -8,13 +8,14 @@ from typing import Protocol, runtime_checkable
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from assistant.answerer import statements_of
+from assistant.answerer import refusal, statements_of
 from assistant.choices import named_options, read_options
 from assistant.questions import fold, mentions, speech_subject
 from assistant.records import Answer
 from index.newsindex import NewsIndex
 from index.records import Hit
-from index.retrieval import SearchRequest
+from index.retrieval import SearchFilters, SearchRequest
+from index.sources import nothing_matches
 
 SPEAKER_POOL = 3  # "What did X say ...": look this many times deeper for passages where X speaks
 OPTION_DEPTH = 5  # how deep each option's own search looks for a passage naming it
@@ -60,6 +61,11 @@ def stream_with(
         return
     for part in answerer.stream(question, hits):
         yield ignored_choices(part) if choices and isinstance(part, Answer) else part
+
+
+def filtered_out(question: str, filters: SearchFilters) -> Answer:
+    """The refusal when no article passes ``filters``: it names them and says to widen them."""
+    return refusal(question, (), nothing_matches(filters))
 
 
 def ignored_choices(answer: Answer) -> Answer:
@@ -160,6 +166,8 @@ def build_chain(
 
     def answer(asked: Question) -> Answer:
         hits = retrieval.invoke(asked)
+        if not hits and asked.request.filters:
+            return filtered_out(asked.request.text, asked.request.filters)
         return answer_with(answerer, asked.request.text, hits, asked.choices)
 
     return RunnableLambda(answer).with_config(run_name="newsrag")

@@ -22,12 +22,14 @@ from assistant.console import (
     format_hits,
     print_report,
     progress_bar,
+    run_repl,
 )
-from assistant.followup import Turn, load_history
+from assistant.followup import load_history
 from index.config import ENCODERS, SEARCH_MODES
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
 from index.retrieval import SearchFilters, SearchRequest
+from index.sources import match_filters, nothing_matches
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SKIPPED = 3  # ingest finished, but some inputs were skipped
@@ -95,7 +97,8 @@ def search_options(func: F) -> F:
             "sources",
             multiple=True,
             metavar="NAME",
-            help="Only articles from this source (repeatable; as 'newsrag stats' lists them).",
+            help="Only articles from this source (repeatable; case, punctuation and a leading "
+            "'The' do not matter: 'harbour ledger' is The Harbour Ledger).",
         ),
         click.option(
             "--as-of",
@@ -379,7 +382,8 @@ def repl(
     **options: Any,
 ) -> None:
     """Ask questions one after another; follow-ups ("What about the Arctic?") are read
-    against the conversation. Type :new to start over, :quit (or Ctrl-D) to leave.
+    against the conversation. Type :help for commands, :new to start over, :quit (or Ctrl-D)
+    to leave.
 
     \b
     Example:
@@ -390,34 +394,7 @@ def repl(
     settings = settings_from(**options)
     template = search_request("", mode, as_of, sources, since, until)
     assistant = Assistant.open(settings=settings)
-    interactive = sys.stdin.isatty()
-    turns: list[Turn] = []
-    while True:
-        if interactive:
-            click.echo("newsrag> ", nl=False)
-        line = sys.stdin.readline()
-        if not line:
-            break
-        question = line.strip()
-        if question in (":quit", ":q", ":exit"):
-            break
-        if question == ":new":
-            turns = []
-            click.echo("(new conversation)", err=True)
-            continue
-        if not question:
-            continue
-        request = replace(template, text=question)
-        if as_json:
-            answer = assistant.ask(request, history=turns)
-            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
-        else:
-            resolved = assistant.resolve(question, turns)
-            if resolved != question:
-                click.echo(f"(searched for: {resolved})")
-            answer = echo_stream(assistant.stream(request, history=turns))
-            click.echo()
-        turns.append(Turn(answer.question, answer.answer, answer.resolved))
+    run_repl(assistant, sys.stdin, template, as_json=as_json)
 
 
 @main.command()
@@ -444,11 +421,19 @@ def search(
     """
     settings = settings_from(**options)
     index = NewsIndex.open(settings=settings)
-    hits = index.search(search_request(query, mode, as_of, sources, since, until))
+    request = search_request(query, mode, as_of, sources, since, until)
+    filters, notices = match_filters(
+        request.filters, (a.source for a in index.articles() if a.source)
+    )
+    for notice in notices:
+        click.echo(f"Note: {notice}", err=True)
+    if filters is not None and filters != request.filters:
+        request = replace(request, filters=filters)
+    hits = index.search(request)
     if as_json:
         print_json([h.to_dict() for h in hits])
         return
-    click.echo(format_hits(hits, query=query))
+    click.echo(format_hits(hits, query=query) if hits or not filters else nothing_matches(filters))
 
 
 @main.command()

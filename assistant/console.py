@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from assistant.claims import backing_sentences
+from assistant.followup import Turn
 from assistant.records import Answer, Citation
 from index.chunking import sentence_spans
 from index.newsindex import NewsIndex
 from index.records import Hit, IngestReport
+from index.retrieval import SearchRequest
 
+if TYPE_CHECKING:
+    from assistant.api import Assistant
+
+REPL_COMMANDS = (
+    (":help", "this list"),
+    (":new", "start a new conversation: follow-ups forget the questions before"),
+    (":quit", "leave (also :q, :exit or Ctrl-D)"),
+)
+REPL_QUIT = (":quit", ":q", ":exit")
 PASSAGE_LINES = 6  # lines of each cited passage an answer shows
 HIT_LINES = 4  # lines of each passage `newsrag search` shows
 
@@ -39,19 +52,100 @@ def progress_bar(desc: str, unit: str) -> Callable[[int], Callable[[int], None]]
     return start
 
 
+def plural(count: int, word: str) -> str:
+    """ "1 chunk", "2 chunks"."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def print_report(report: IngestReport, index: NewsIndex) -> None:
     articles, chunks = index.store.counts()
     click.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
-        f"unchanged, {len(report.skipped)} skipped ({report.chunks_written} chunks written in "
-        f"{report.seconds:.1f} s). The index at {index.store.location} holds {articles} "
-        f"articles, {chunks} chunks."
+        f"unchanged, {len(report.skipped)} skipped ({plural(report.chunks_written, 'chunk')} "
+        f"written in {report.seconds:.1f} s). The index at {index.store.location} holds "
+        f"{plural(articles, 'article')}, {plural(chunks, 'chunk')}."
     )
     for label, problems in (("Skipped", report.skipped), ("Warnings", report.warnings)):
         if problems:
             click.echo(f"{label}:", err=True)
             for problem in problems:
                 click.echo(f"  {problem}", err=True)
+
+
+def repl_banner(articles: int, location: str) -> str:
+    """What ``newsrag repl`` says first: the index, its size, how to get help."""
+    return (
+        f"newsrag repl over {location} ({plural(articles, 'article')}). Ask a question; "
+        "follow-ups such as 'What about the Arctic?' are read against the conversation. "
+        "Type :help for commands."
+    )
+
+
+def repl_help() -> str:
+    """The repl's commands, one a line."""
+    lines = ["Commands:", *(f"  {name:<7} {what}" for name, what in REPL_COMMANDS)]
+    return "\n".join([*lines, "Anything else is a question."])
+
+
+def repl_command(line: str) -> str | None:
+    """What a repl line that starts with ':' asks for: "help", "new", "quit", or an
+    "unknown" note; None for a question."""
+    word = line.split()[0].lower() if line.startswith(":") else ""
+    if not word:
+        return None
+    if word in REPL_QUIT:
+        return "quit"
+    if word in (":help", ":h", ":?"):
+        return "help"
+    if word == ":new":
+        return "new"
+    return f"Unknown command {word} — type :help for the list."
+
+
+def run_repl(
+    assistant: Assistant,
+    lines: TextIO,
+    template: SearchRequest,
+    *,
+    as_json: bool,
+) -> None:
+    """``newsrag repl``: answer the questions read from ``lines`` one after another, each as
+    a follow-up of the ones before, until :quit or the end of the input; each is searched
+    as ``template`` says (its text replaced by the question)."""
+    articles, _ = assistant.index.store.counts()
+    click.echo(repl_banner(articles, assistant.index.store.location), err=True)
+    interactive = lines.isatty()
+    turns: list[Turn] = []
+    while True:
+        if interactive:
+            click.echo("newsrag> ", nl=False)
+        line = lines.readline()
+        if not line:
+            break
+        question = line.strip()
+        command = repl_command(question)
+        if command == "quit":
+            break
+        if command == "new":
+            turns = []
+            click.echo("(new conversation)", err=True)
+            continue
+        if command is not None:  # :help, or a command that is not one
+            click.echo(repl_help() if command == "help" else command, err=True)
+            continue
+        if not question:
+            continue
+        request = replace(template, text=question)
+        if as_json:
+            answer = assistant.ask(request, history=turns)
+            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            resolved = assistant.resolve(question, turns)
+            if resolved != question:
+                click.echo(f"(searched for: {resolved})")
+            answer = echo_stream(assistant.stream(request, history=turns))
+            click.echo()
+        turns.append(Turn(answer.question, answer.answer, answer.resolved))
 
 
 def format_hits(hits: Sequence[Hit], width: int = 100, query: str = "") -> str:

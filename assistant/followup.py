@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import ConfigError
+from index.jsonerrors import json_reason
 
 _ELLIPSIS = re.compile(
     r"^\s*(?:and|but|so)?\s*(?:what|how)\s+about\s+(?P<x>[^?]+?)\s*\??\s*$"
@@ -150,38 +151,45 @@ def _content(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+HISTORY_FORMAT = (
+    "a history file holds what 'newsrag ask --json' writes (answers one after another: "
+    "'>> FILE' appends), a JSON list, or chat messages ({role, content}); each line of a JSONL "
+    "history is one of them"
+)
+_SPACE = re.compile(r"\s*")
+
+
 def load_history(path: Path) -> list[Turn]:
-    """A conversation from a JSON list or JSONL file (see :func:`turns_from`)."""
+    """A conversation from ``path``: what ``newsrag ask --json`` writes (a pretty-printed
+    object, or several of them one after another), JSONL, a JSON list, or chat messages (see
+    :func:`turns_from`)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read the history file {path}: {exc} — check the path.") from exc
-    stripped = text.strip()
-    if not stripped:
-        return []
-    if stripped.startswith("["):
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"{path}:{exc.lineno}: not valid JSON ({exc.msg}) — a history file is a JSON "
-                "list or one JSON object per line."
-            ) from exc
-        if not all(isinstance(d, dict) for d in data):
-            raise ConfigError(f"{path}: every item of the history list must be an object.")
-        return turns_from(data, str(path))
+    return turns_from(json_records(text, str(path)), str(path))
+
+
+def json_records(text: str, origin: str) -> list[dict[str, Any]]:
+    """The JSON objects of ``text``, one after another (whitespace or newlines between them),
+    each list among them read as its items; a syntax error names the line, column and fix."""
+    decoder = json.JSONDecoder()
     records: list[dict[str, Any]] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]  # \s* always matches
+    while pos < len(text):
         try:
-            record = json.loads(line)
+            value, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise ConfigError(
-                f"{path}:{line_no}: not valid JSON ({exc.msg}) — each line of a JSONL history "
-                "is one 'newsrag ask --json' answer or one chat message."
+                f"{origin}:{exc.lineno}: not valid JSON ({json_reason(exc)}) — {HISTORY_FORMAT}."
             ) from exc
-        if not isinstance(record, dict):
-            raise ConfigError(f"{path}:{line_no}: expected a JSON object — fix or remove it.")
-        records.append(record)
-    return turns_from(records, str(path))
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, dict):
+                line = text.count("\n", 0, pos) + 1
+                raise ConfigError(
+                    f"{origin}:{line}: expected a JSON object, got {type(item).__name__} — "
+                    f"{HISTORY_FORMAT}."
+                )
+            records.append(item)
+        pos = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+    return records

@@ -10,6 +10,7 @@ from typing import Any
 
 from eval.metrics import normalize
 from index.errors import NewsragError
+from index.jsonerrors import json_reason
 
 ONE_PER_LINE = "write one JSON object per line"
 
@@ -104,7 +105,7 @@ def _json_object(line: str, where: str) -> dict[str, Any]:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise QAFormatError(
-            f"{where}: not valid JSON ({exc.msg} at column {exc.colno}) — {ONE_PER_LINE}."
+            f"{where}: not valid JSON ({json_reason(exc)}) — {ONE_PER_LINE}."
         ) from exc
     if not isinstance(obj, dict):
         raise QAFormatError(

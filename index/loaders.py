@@ -20,6 +20,7 @@ import yaml
 
 from index.config import DEFAULT_MAX_ARTICLE_MB
 from index.errors import IngestError
+from index.jsonerrors import json_reason
 from index.metadata import article_from_record, clean_text, parse_date, stable_id
 from index.records import Article, Problem
 from index.safe_input import FRONT_MATTER, lone_surrogate
@@ -241,7 +242,7 @@ def _load_jsonl(name: str, text: str) -> Iterator[Article | Problem]:
         except json.JSONDecodeError as exc:
             yield Problem(
                 name,
-                f"malformed JSON ({exc.msg} at column {exc.colno})",
+                f"malformed JSON ({json_reason(exc)})",
                 "fix or remove this line",
                 number,
             )
@@ -258,7 +259,7 @@ def _load_json(name: str, text: str) -> Iterator[Article | Problem]:
     except json.JSONDecodeError as exc:
         yield Problem(
             name,
-            f"malformed JSON ({exc.msg} at column {exc.colno})",
+            f"malformed JSON ({json_reason(exc)})",
             "fix the JSON (one object, or a list of objects)",
             exc.lineno,
         )

@@ -227,7 +227,8 @@ def ingest_summary_markdown(report: IngestReport, names: dict[str, str] | None =
     lines = [
         f"**{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped** "
-        f"({report.chunks_written} passages written in {report.seconds:.1f} s)"
+        f"({report.chunks_written} {_plural(report.chunks_written, 'passage')} written in "
+        f"{report.seconds:.1f} s)"
     ]
     for label, problems in (("Skipped", report.skipped), ("Warnings", report.warnings)):
         for problem in problems:

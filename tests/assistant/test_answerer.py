@@ -176,3 +176,26 @@ def test_choose_refuses_when_the_passages_cannot_answer() -> None:
         None,
         (),
     )
+
+
+def test_stream_yields_the_answer_sentence_by_sentence_then_the_same_answer() -> None:
+    hits = [hit(ARTICLE, "rutte", 0.7, 1), hit(OTHER, "corvasier", 0.6, 2)]
+    question = "What did Rutte say about a European army?"
+    *pieces, final = answerer().stream(question, hits)
+    assert final == answerer().answer(question, hits)  # the Answer is what ask returns
+    assert all(isinstance(p, str) for p in pieces) and "".join(pieces) == final.answer
+    sentences = len(re.findall(r"\[\d+\](?: |$)", final.answer))
+    assert sentences >= 2 and len(pieces) == sentences  # one piece per cited sentence
+    assert all(re.search(r"\[\d+\] ?$", p) for p in pieces)
+
+
+def test_text_pieces_join_back_to_the_text() -> None:
+    from assistant.answerer import text_pieces
+
+    assert text_pieces("Rutte spoke. [1] [2] He left. [3]") == [
+        "Rutte spoke. [1] [2] ",
+        "He left. [3]",
+    ]
+    assert text_pieces(REFUSAL) == [REFUSAL]
+    assert text_pieces("") == [""]
+    assert text_pieces("One. Two!  Three?") == ["One. ", "Two!  ", "Three?"]

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from index.config import default_encoder
+from index.errors import NewsragError
 from tests.conftest import RUTTE_QUESTION, SAMPLE_CORPUS, SAMPLE_QA
 
 pytestmark = pytest.mark.integration
@@ -511,3 +512,140 @@ def test_eval_gives_choices_unless_open(sample_index_dir: Path, tmp_path: Path) 
     assert given["results"][0]["chosen_choice"] == "Russia" and given["choice_accuracy"] == 1.0
     assert opened["results"][0]["answer"] != given["results"][0]["answer"]
     assert "--open" in run("eval", "--help")[1] and "--choice" in run("ask", "--help")[1]
+
+
+def test_a_source_matches_without_case_or_its_leading_the(sample_index_dir: Path) -> None:
+    """`--source "Harbour Ledger"` (the README's example) once refused: the name is
+    "The Harbour Ledger"."""
+    idx = str(sample_index_dir)
+    code, out, _ = run(
+        "ask", RUTTE_QUESTION, "--index", idx, "--source", "harbour ledger", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0 and not data["refused"] and data["notices"] == []
+    assert {c["source"] for c in data["citations"]} == {"The Harbour Ledger"}
+    code, out, err = run("search", "European army", "--index", idx, "--source", "Harbour Ledger")
+    assert code == 0 and "The Harbour Ledger" in out and err == ""
+
+
+def test_an_unknown_source_is_a_notice_and_the_refusal_names_the_filters(
+    sample_index_dir: Path,
+) -> None:
+    idx = str(sample_index_dir)
+    code, out, _ = run(
+        "ask", RUTTE_QUESTION, "--index", idx, "--source", "Meridian Paper", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data["refused"]
+    assert data["answer"] == "No article matches source 'Meridian Paper'; widen the filters."
+    assert data["notices"] == [
+        "No source in the index is named 'Meridian Paper' — the closest: 'The Meridian Post', "
+        "'The Valley Courier', 'The Baltic Standard' ('newsrag stats' lists them all)."
+    ]
+    code, out, _ = run("ask", RUTTE_QUESTION, "--index", idx, "--source", "No Such Paper")
+    assert code == 0
+    assert out.startswith("No article matches source 'No Such Paper'; widen the filters.")
+    assert "Note: No source in the index is named 'No Such Paper' — " in out
+    code, out, err = run("search", "army", "--index", idx, "--source", "No Such Paper")
+    assert out.strip() == "No article matches source 'No Such Paper'; widen the filters."
+    assert err.startswith("Note: No source in the index is named 'No Such Paper'")
+
+
+def test_filters_that_match_nothing_say_so(sample_index_dir: Path) -> None:
+    args = ["--index", str(sample_index_dir), "--source", "The Harbour Ledger"]
+    code, out, _ = run("ask", RUTTE_QUESTION, *args, "--since", "2027-05-01", "--json")
+    data = json.loads(out)
+    assert data["refused"] and data["answer"] == (
+        "No article matches source 'The Harbour Ledger' and since 2027-05-01; widen the filters."
+    )
+    code, out, _ = run("ask", RUTTE_QUESTION, *args, "--since", "2027-05-01")
+    assert code == 0
+    assert out.startswith("No article matches source 'The Harbour Ledger' and since 2027-05-01")
+
+
+def test_the_readme_follow_up_commands_work_as_written(
+    sample_index_dir: Path, tmp_path: Path
+) -> None:
+    """`newsrag ask … --json > chat.jsonl` writes pretty-printed JSON, which `--history
+    chat.jsonl` once rejected; run through a shell, exactly as the README has them."""
+    exe = shutil.which("newsrag", path=str(Path(sys.executable).parent))
+    assert exe, "the newsrag script is not installed next to this Python"
+    env = {**os.environ, "NEWSRAG_INDEX": str(sample_index_dir), "HF_HUB_OFFLINE": "1"}
+
+    def shell(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command.replace("newsrag ", f"{exe} ", 1),
+            shell=True,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    first = shell(f'newsrag ask "{RUTTE_QUESTION}" --json > chat.jsonl')
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "chat.jsonl").read_text(encoding="utf-8").startswith('{\n  "question"')
+    follow = shell('newsrag ask "What about the Arctic?" --history chat.jsonl')
+    assert follow.returncode == 0, follow.stderr
+    assert follow.stdout.startswith("(searched for: What did Rutte say about the Arctic?)\n")
+
+
+def test_history_reads_every_shape_ask_json_and_chats_come_in(tmp_path: Path) -> None:
+    from assistant.followup import Turn, load_history
+
+    one = {"question": "What did Rutte say about a European army?", "answer": "A. [1]"}
+    two = {"question": "What about the Arctic?", "answer": "B. [1]", "resolved_question": "R?"}
+    turns = [Turn(one["question"], "A. [1]"), Turn(two["question"], "B. [1]", "R?")]
+    shapes = {
+        "pretty, appended": json.dumps(one, indent=2) + "\n" + json.dumps(two, indent=2) + "\n",
+        "jsonl": json.dumps(one) + "\n\n" + json.dumps(two) + "\n",
+        "list": json.dumps([one, two], indent=2),
+        "back to back": json.dumps(one) + json.dumps(two),
+        "chat messages": json.dumps(
+            [
+                {"role": "user", "content": one["question"]},
+                {"role": "assistant", "content": "A. [1]"},
+            ]
+        )
+        + "\n"
+        + json.dumps(two),
+    }
+    for name, text in shapes.items():
+        path = tmp_path / "chat.jsonl"
+        path.write_text(text, encoding="utf-8")
+        assert load_history(path) == turns, name
+    path.write_text(json.dumps(one, indent=2) + '\n{\n  "question": "Who', encoding="utf-8")
+    with pytest.raises(NewsragError) as err:
+        load_history(path)
+    assert str(err.value).startswith(
+        f"{path}:6: not valid JSON (Unterminated string starting at column 15) — a history file "
+        "holds what 'newsrag ask --json' writes"
+    )
+    assert str(err.value).count(" at ") == 1  # "starting at at column" once
+    path.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(NewsragError, match=re.escape(f"{path}:1: expected a JSON object, got int")):
+        load_history(path)
+
+
+def test_repl_greets_lists_its_commands_and_asks_only_questions(sample_index_dir: Path) -> None:
+    lines = f":help\n:sources\n{RUTTE_QUESTION}\n:quit\nnot asked\n"
+    result = CliRunner().invoke(
+        main, ["repl", "--index", str(sample_index_dir), "--json"], input=lines
+    )
+    assert result.exit_code == 0, result.output
+    banner = result.stderr.splitlines()[0]
+    assert banner.startswith(f"newsrag repl over {sample_index_dir} (16 articles). ")
+    assert banner.endswith("Type :help for commands.")
+    assert "  :new    start a new conversation" in result.stderr
+    assert "Unknown command :sources — type :help for the list." in result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == [RUTTE_QUESTION]  # not ':help', not after :quit
+
+
+def test_one_chunk_written_is_singular(tmp_path: Path) -> None:
+    article = tmp_path / "note.md"
+    article.write_text("---\ntitle: Short note\n---\n\nThe ferry runs again.\n", encoding="utf-8")
+    code, out, _ = run("ingest", str(article), "--index", str(tmp_path / "idx"), "--quiet")
+    assert code == 0
+    assert "(1 chunk written in " in out and "holds 1 article, 1 chunk." in out

@@ -55,3 +55,36 @@ def test_search_hits_and_related_passages_open_at_the_sentence_matching_the_ques
         "Who warned of a European army?", "No answer.", True, related=(citation(1, PASSAGE),)
     )
     assert "European army would duplicate" in " ".join(format_answer(refusal).split())
+
+
+def test_repl_commands_are_not_questions() -> None:
+    from assistant.console import repl_command, repl_help
+
+    assert [repl_command(x) for x in (":help", ":HELP", ":new", ":q", ":quit", ":exit")] == [
+        "help",
+        "help",
+        "new",
+        "quit",
+        "quit",
+        "quit",
+    ]
+    assert repl_command(":sources") == "Unknown command :sources — type :help for the list."
+    assert repl_command("What about the Arctic?") is None and repl_command("") is None
+    assert repl_help().splitlines()[:4] == [
+        "Commands:",
+        "  :help   this list",
+        "  :new    start a new conversation: follow-ups forget the questions before",
+        "  :quit   leave (also :q, :exit or Ctrl-D)",
+    ]
+
+
+def test_counts_read_as_words_in_the_singular_too() -> None:
+    from assistant.console import plural, repl_banner
+
+    assert [plural(1, "chunk"), plural(2, "chunk"), plural(0, "article")] == [
+        "1 chunk",
+        "2 chunks",
+        "0 articles",
+    ]
+    assert repl_banner(1, "/idx").startswith("newsrag repl over /idx (1 article). ")
+    assert repl_banner(16, "/idx").endswith("Type :help for commands.")

@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import dataclasses
 import re
 import socket
 from collections.abc import Callable, Iterator
@@ -17,8 +18,8 @@ import pytest
 
 from assistant import Answer, Assistant, Citation, NewsIndex, NewsragError
 from index.records import ArticleInfo, IndexStats
-from ui import build_app, launch
-from ui.app import ANSWER_CONCURRENCY, upload_name
+from ui import build_app, launch, render
+from ui.app import ANSWER_CONCURRENCY, ChatCallbacks, upload_name
 
 RUTTE = "What did Rutte say about a European army?"
 
@@ -31,6 +32,7 @@ class StubAssistant:
         self.asked: list[tuple[str, int | None]] = []
         self.histories: list[list[Any]] = []
         self.filters: list[Any] = []
+        self.searches: list[dict[str, Any]] = []
         self.settings = SimpleNamespace(top_k=5, index_dir="/nowhere")
         stats = IndexStats(
             articles=2,
@@ -54,8 +56,9 @@ class StubAssistant:
             article=lambda article_id: SimpleNamespace(text=texts[article_id]),
         )
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, **search: Any) -> Answer:
         self.asked.append((question, k))
+        self.searches.append(search)
         result = self.answers[question]
         if isinstance(result, NewsragError):
             raise result
@@ -99,6 +102,11 @@ def endpoint(demo: gr.Blocks, api_name: str) -> Callable[..., Any]:
     return next(f.fn for f in demo.fns.values() if f.api_name == api_name)
 
 
+def handler(demo: gr.Blocks, name: str) -> Callable[..., Any]:
+    """The page's event handler called ``name`` (a ChatCallbacks method)."""
+    return next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", None) == name)
+
+
 @pytest.fixture
 def stub() -> StubAssistant:
     return StubAssistant(
@@ -117,9 +125,12 @@ def last(updates: Iterator[tuple[Any, ...]]) -> tuple[Any, ...]:
 
 
 def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
-    chat = endpoint(build_app(stub), "chat")
+    chat = handler(build_app(stub), "chat")
     earlier = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
-    box, history, sources, turns, cited = last(chat("  When did the tram open? ", earlier, [], []))
+    box, history, sources, turns, cited, notice, passage = last(
+        chat("  When did the tram open? ", earlier, [], [])
+    )
+    assert notice == "" and passage == render.PASSAGE_PLACEHOLDER
     assert box == ""
     assert history[:-1] == [*earlier, {"role": "user", "content": "When did the tram open?"}]
     reply = history[-1]["content"]
@@ -143,35 +154,55 @@ def test_chat_appends_escaped_turn_and_sources(stub: StubAssistant) -> None:
 
 
 def test_chat_streams_and_passes_the_tabs_turns_as_history(stub: StubAssistant) -> None:
-    chat = endpoint(build_app(stub), "chat")
+    chat = handler(build_app(stub), "chat")
     updates = list(chat("When did the tram open?", [], [], []))
     assert len(updates) == 3  # two streamed pieces, then the answer with its sources
-    first_box, first_history, first_sources, first_turns, _ = updates[0]
+    first_box, first_history, first_sources, first_turns, *_ = updates[0]
     assert first_box == ""
     assert first_history[-1]["content"] == "It opened &lt;b&gt; \u258c"  # escaped while streaming
     assert first_sources == gr.skip() and first_turns == []
-    _, history, _, turns, cited = updates[-1]
-    *_, cited = last(chat("Who won the lottery?", history, turns, cited))
+    _, history, _, turns, cited, _, _ = updates[-1]
+    cited = last(chat("Who won the lottery?", history, turns, cited))[4]
     assert stub.histories == [[], turns]
     assert len(cited) == 2  # the second answer's links point at turn 1
 
 
 def test_filters_apply_and_show_in_the_answer(stub: StubAssistant) -> None:
-    chat = endpoint(build_app(stub), "chat")
+    chat = handler(build_app(stub), "chat")
     _, history, *_ = last(chat("When did the tram open?", [], [], [], ["Gazette"], "2025-07-01"))
     assert stub.filters[-1].sources == ("Gazette",)
     assert str(stub.filters[-1].since) == "2025-07-01"
     assert history[-1]["content"].startswith("*Filters: source: Gazette · since 2025-07-01*")
-    with pytest.raises(gr.Error, match="2025-13-01"):
-        last(chat("When did the tram open?", [], [], [], [], "2025-13-01"))
+
+
+def test_a_bad_date_is_a_notice_under_the_box_and_keeps_the_conversation(
+    stub: StubAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = handler(build_app(stub), "chat")
+    earlier = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    turns = [{"question": "hi", "answer": "hello", "resolved_question": "hi"}]
+    with caplog.at_level("WARNING", logger="newsrag.ui"):
+        updates = list(chat("When did the tram open?", earlier, turns, [], [], "2025-13-01"))
+    assert len(updates) == 1
+    box, history, sources, kept_turns, cited, notice, passage = updates[0]
+    assert box == "When did the tram open?"  # kept, to fix the date and send again
+    assert history == earlier and kept_turns == turns and cited == []
+    assert sources == gr.skip() and passage == gr.skip()
+    assert notice == (
+        "\u26a0\ufe0f since &#x27;2025-13-01&#x27; is not a date — write it as YYYY-MM-DD, "
+        "e.g. 2026-01-14."
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        "chat: since '2025-13-01' is not a date — write it as YYYY-MM-DD, e.g. 2026-01-14."
+    ]
+    assert all(r.exc_info is None for r in caplog.records)  # one line, no traceback
+    assert stub.asked == []
 
 
 def test_clicking_a_marker_opens_the_passage_in_its_article(stub: StubAssistant) -> None:
     demo = build_app(stub)
-    *_, cited = last(endpoint(demo, "chat")("When did the tram open?", [], [], []))
-    show = next(
-        f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "show_passage"
-    )
+    cited = last(handler(demo, "chat")("When did the tram open?", [], [], []))[4]
+    show = handler(demo, "show_passage")
     html = show(cited, gr.EventData(None, {"turn": 0, "n": 1}))
     assert (  # the sentence the answer quotes is in bold inside the highlighted passage
         '<mark class="cited"><strong class="quoted">It opened &lt;b&gt;today&lt;/b&gt;.'
@@ -183,11 +214,11 @@ def test_clicking_a_marker_opens_the_passage_in_its_article(stub: StubAssistant)
 
 
 def test_chat_marks_refusals_and_ignores_blank_messages(stub: StubAssistant) -> None:
-    chat = endpoint(build_app(stub), "chat")
-    _, history, sources, _, _ = last(chat("Who won the lottery?", [], [], []))
+    chat = handler(build_app(stub), "chat")
+    _, history, sources, *_ = last(chat("Who won the lottery?", [], [], []))
     assert history[-1]["content"] == "*No answer found.* I could not find an answer."
     assert "No passages cited" in sources
-    assert last(chat("   ", history, [], [])) == ("   ", history, gr.skip(), [], [])
+    assert last(chat("   ", history, [], [])) == ("   ", history, gr.skip(), [], [], "", gr.skip())
     assert len(stub.asked) == 1
 
 
@@ -196,15 +227,55 @@ def test_library_errors_become_gradio_errors(stub: StubAssistant) -> None:
     with pytest.raises(
         gr.Error, match=re.escape("No index at ./idx — run 'newsrag ingest PATH' first.")
     ):
-        last(endpoint(demo, "chat")("Broken?", [], [], []))
+        endpoint(demo, "chat")("Broken?", [])
+    notice = last(handler(demo, "chat")("Broken?", [], [], []))[5]
+    assert notice.endswith("No index at ./idx — run &#x27;newsrag ingest PATH&#x27; first.")
     with pytest.raises(
         gr.Error, match=re.escape("The question is empty — type a question about the news.")
     ):
         endpoint(demo, "ask")(" ")
-    with pytest.raises(
-        gr.Error, match=re.escape("k=0 is not a number of passages — use 1 or more.")
-    ):
+    with pytest.raises(gr.Error, match=re.escape("k=0 is not a number of passages — use 1 to 50.")):
         endpoint(demo, "ask")("When did the tram open?", 0)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"k": 2.5}, "k=2.5 is not a whole number of passages — send 1 to 50."),
+        ({"k": "3"}, "k='3' is not a whole number of passages — send 1 to 50."),
+        ({"k": True}, "k=True is not a whole number of passages — send 1 to 50."),
+        ({"k": 51}, "k=51 is not a number of passages — use 1 to 50."),
+        (
+            {"mode": "fuzzy"},
+            "mode='fuzzy' is not a search mode — use one of hybrid, dense, keyword.",
+        ),
+        ({"since": "2026-02-30"}, "since '2026-02-30' is not a date — write it as YYYY-MM-DD"),
+        ({"until": 20260101}, "until=20260101 is not a date — write it as YYYY-MM-DD."),
+        ({"sources": [1, 2]}, "sources=[1, 2] is not a list of source names."),
+        (
+            {"since": "2026-03-01", "until": "2026-01-01"},
+            "since=2026-03-01 is after until=2026-01-01",
+        ),
+    ],
+)
+def test_api_arguments_are_checked_with_a_clear_message(
+    stub: StubAssistant, arguments: dict[str, Any], message: str
+) -> None:
+    """/ask with k=2.5 once answered "slice indices must be integers"."""
+    with pytest.raises(gr.Error, match=re.escape(message)):
+        endpoint(build_app(stub), "ask")(TRAM.question, **arguments)
+    assert stub.asked == []
+
+
+def test_api_arguments_in_range_are_passed_on(stub: StubAssistant) -> None:
+    ask = endpoint(build_app(stub), "ask")
+    ask(TRAM.question, 3.0, "keyword", ["Gazette"], "2025-07-01", "")
+    assert stub.asked == [(TRAM.question, 3)]
+    search = stub.searches[0]
+    assert search["mode"] == "keyword" and search["filters"].sources == ("Gazette",)
+    assert str(search["filters"].since) == "2025-07-01" and search["filters"].until is None
+    with pytest.raises(gr.Error, match=re.escape("until '2026-13-45' is not a date")):
+        endpoint(build_app(stub), "chat")(TRAM.question, [], [], "", "2026-13-45")
 
 
 def test_ask_endpoint_returns_answer_dict(stub: StubAssistant) -> None:
@@ -218,10 +289,15 @@ def test_answers_run_side_by_side_and_writes_one_at_a_time(stub: StubAssistant) 
     """Every answering event carries the limit: Gradio keeps a concurrency group's lowest, so
     one left at the default (1) would serialise all answering once it was first called."""
     demo = build_app(stub)
-    limits = {f.api_name: (f.concurrency_id, f.concurrency_limit) for f in demo.fns.values()}
+    limits = {
+        (f.api_name, getattr(f.fn, "__name__", None)): (f.concurrency_id, f.concurrency_limit)
+        for f in demo.fns.values()
+    }
+    by_name = {name: limit for (_, name), limit in limits.items()}
     assert ANSWER_CONCURRENCY > 1
-    assert limits["chat"] == limits["ask"] == ("assistant", ANSWER_CONCURRENCY)
-    assert limits["add_files"] == limits["delete_article"] == ("writes", 1)
+    assert limits["chat", "chat_api"] == limits["ask", "ask"] == limits["chat_page", "chat"]
+    assert by_name["chat"] == ("assistant", ANSWER_CONCURRENCY)
+    assert by_name["add_files"] == by_name["delete_article"] == ("writes", 1)
 
 
 def test_examples_default_to_newest_titles_or_callers_list(stub: StubAssistant) -> None:
@@ -358,9 +434,76 @@ def test_upload_and_delete_through_the_articles_tab(fake_index: NewsIndex, tmp_p
     assert "1 article" in header and cleared is None
     again, *_ = add([str(good)], progress=lambda *a, **k: None)
     assert again.startswith("**0 added, 0 updated, 1 unchanged, 0 skipped**")
-    note, _, rows, _, _ = delete(rows[0][0])
+    asked = handler(demo, "ask_to_delete")(rows[0][0])
+    assert asked[0] == gr.update(visible=False) and asked[1] == gr.update(visible=True)
+    assert asked[3].startswith(f"Delete `{rows[0][0]}` and all its passages from the index?")
+    assert len(Assistant(fake_index).index.articles()) == 1  # asking deleted nothing
+    note, _, rows, _, _, delete_button, confirm, cancel = delete(rows[0][0])
     assert note.startswith("Deleted `") and rows == []
+    assert delete_button == gr.update(visible=True) and confirm == cancel == gr.update(
+        visible=False
+    )
     with pytest.raises(gr.Error, match="No article chosen"):
         delete("  ")
+    with pytest.raises(gr.Error, match="No article chosen"):
+        handler(demo, "ask_to_delete")("")
     with pytest.raises(gr.Error, match="No files chosen"):
         add(None, progress=lambda *a, **k: None)
+
+
+@pytest.mark.filterwarnings("ignore:::gradio.queueing")
+def test_behind_a_login_the_page_serves_nothing_of_the_index(
+    fake_index: NewsIndex, tiny_corpus: list[Any]
+) -> None:
+    """Before login, neither the page, its config nor its API info names a source, an article
+    or an example question; after login the page fills them in."""
+    import httpx
+
+    fake_index.ingest_articles(
+        [dataclasses.replace(a, source="Quayside Courier Secret") for a in tiny_corpus]
+    )
+    title = tiny_corpus[0].title
+    demo = launch(
+        Assistant(fake_index),
+        port=free_port(),
+        auth=[("ann", "pw-1")],
+        prevent_thread_lock=True,
+        quiet=True,
+    )
+    try:
+        url = demo.local_url.rstrip("/")
+        with httpx.Client() as anonymous:
+            seen = [anonymous.get(f"{url}{path}").text for path in ("/", "/config", "/info")]
+            seen.append(anonymous.get(f"{url}/gradio_api/info").text)
+        for text in seen:
+            assert "Quayside Courier Secret" not in text and title not in text
+            assert "What happened:" not in text
+        with httpx.Client() as user:
+            login = user.post(f"{url}/login", data={"username": "ann", "password": "pw-1"})
+            assert login.status_code == 200
+            config = user.get(f"{url}/config").json()
+        loads = [d for d in config["dependencies"] if [t[1] for t in d["targets"]] == ["load"]]
+        assert len(loads) == 1  # the index's names arrive once the page opens, logged in
+        opened = ChatCallbacks(Assistant(fake_index)).opened()
+        assert opened[2]["choices"] == ["Quayside Courier Secret"]
+        assert any(title == row[3] for row in opened[1])
+        assert opened[4]["samples"][0][0].startswith("What happened:")
+    finally:
+        demo.close()
+
+
+def test_the_page_mounts_in_a_fastapi_app(stub: StubAssistant) -> None:
+    """What the HTTP API does with it: ``gr.mount_gradio_app`` of the unlaunched page."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = gr.mount_gradio_app(
+        FastAPI(), build_app(stub, private=True), path="/chat", auth=[("ann", "pw-1")]
+    )
+    with TestClient(app) as client:
+        page = client.get("/chat/")
+        assert page.status_code == 200 and "Gazette" not in page.text
+        assert client.post("/chat/login", data={"username": "ann", "password": "pw-1"}).is_success
+        config = client.get("/chat/config").json()
+    names = {d.get("api_name") for d in config["dependencies"]}
+    assert {"opened", "chat_page", "ask", "chat"} <= names

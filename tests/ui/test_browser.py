@@ -298,3 +298,72 @@ def test_7_questions_are_answered_while_a_large_upload_runs(
         assert still_uploading, "the upload finished before the question was answered"
     finally:
         uploader.context.close()
+
+
+# Every text the last answer shows while it is written, recorded as the page changes.
+RECORD_STREAM_JS = """() => {
+  window.__newsragSeen = [];
+  const chat = document.querySelector('#newsrag-chat');
+  new MutationObserver(() => {
+    const bots = chat.querySelectorAll("[data-testid='bot']");
+    if (bots.length) window.__newsragSeen.push(bots[bots.length - 1].innerText);
+  }).observe(chat, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def test_8_answers_stream_sentence_by_sentence_and_replace_the_passage(page: object) -> None:
+    ask(page, RUTTE_QUESTION)
+    page.locator("#newsrag-chat a[href^='#cite-']").last.click()  # type: ignore[attr-defined]
+    page.locator("#newsrag-passage mark.cited").wait_for()  # type: ignore[attr-defined]
+    page.evaluate(RECORD_STREAM_JS)  # type: ignore[attr-defined]
+    reply = ask(page, "Who scored Port Calder's late winner against Redmere United?")
+    final = reply.inner_text()  # type: ignore[attr-defined]
+    seen = page.evaluate("() => window.__newsragSeen")  # type: ignore[attr-defined]
+    partial = {s for s in seen if "\u258c" in s and s.replace("\u258c", "").strip()}
+    assert len(partial) >= 2, f"the answer arrived in one piece: {seen}"
+    assert all(len(s.replace("\u258c", "").strip()) < len(final) for s in partial)
+    panel = page.locator("#newsrag-passage")  # type: ignore[attr-defined]
+    assert "Click a [n]" in panel.inner_text()  # the last answer's passage went with it
+    assert page.locator("#newsrag-passage mark.cited").count() == 0  # type: ignore[attr-defined]
+    page.locator("#newsrag-chat a[href^='#cite-']").last.click()  # type: ignore[attr-defined]
+    page.locator("#newsrag-passage mark.cited").wait_for()  # type: ignore[attr-defined]
+    refused = ask(page, "What did Rutte say about Taiwan?")
+    assert "No answer found" in refused.inner_text()  # type: ignore[attr-defined]
+    assert "Click a [n]" in panel.inner_text()  # a refusal clears it too
+    shot(page, "8-streamed-answer")
+
+
+def test_9_a_bad_date_is_a_notice_and_the_conversation_stays(page: object) -> None:
+    since = page.locator("#newsrag-since textarea, #newsrag-since input").first  # type: ignore[attr-defined]
+    if not since.is_visible():
+        page.locator("#newsrag-filters").get_by_text("Filters").first.click()  # type: ignore[attr-defined]
+    since.fill("2026-13-45")
+    since.press("Tab")
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    replies = page.locator(BOT)  # type: ignore[attr-defined]
+    before = replies.count()
+    box = page.locator("#newsrag-question textarea")  # type: ignore[attr-defined]
+    box.fill(RUTTE_QUESTION)
+    box.press("Enter")
+    notice = page.locator("#newsrag-notice")  # type: ignore[attr-defined]
+    notice.get_by_text("is not a date").wait_for()
+    assert "since '2026-13-45' is not a date — write it as YYYY-MM-DD" in notice.inner_text()
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    assert replies.count() == before  # the conversation is as it was
+    assert box.input_value() == RUTTE_QUESTION  # kept, to send again once the date is fixed
+    assert page.get_by_text("Error", exact=True).count() == 0  # type: ignore[attr-defined]
+    assert page.locator(".toast-body.error, .error").count() == 0  # type: ignore[attr-defined]
+    shot(page, "9-bad-date-notice")
+    since.fill("")
+    since.press("Tab")
+    until = page.locator("#newsrag-until textarea, #newsrag-until input").first  # type: ignore[attr-defined]
+    until.fill("")  # as test 4 left it
+    until.press("Tab")
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    box.press("Enter")
+    page.wait_for_function(ANSWER_DONE, arg=before)  # type: ignore[attr-defined]
+    shot(page, "9-date-fixed")
+    assert replies.count() == before + 1  # asked and answered this time
+    asked = page.locator("#newsrag-chat [data-testid='user']").last  # type: ignore[attr-defined]
+    assert asked.inner_text().strip() == RUTTE_QUESTION
+    assert "is not a date" not in notice.inner_text()

@@ -181,3 +181,12 @@ def test_the_sources_panel_bolds_the_sentences_each_passage_is_cited_for() -> No
         '<div class="source-passage">Work starts in May. <strong class="quoted">The council '
         "voted &lt;31&gt; to 12.</strong></div>"
     ) in html
+
+
+def test_one_passage_written_is_singular() -> None:
+    from index.records import IngestReport
+
+    one = render.ingest_summary_markdown(IngestReport(added=("a",), chunks_written=1, seconds=0.5))
+    assert "(1 passage written in 0.5 s)" in one
+    two = render.ingest_summary_markdown(IngestReport(added=("a",), chunks_written=2, seconds=0.5))
+    assert "(2 passages written in 0.5 s)" in two
