@@ -18,6 +18,7 @@ MAX_HISTORY = 50
 MAX_CHOICES = 10
 Mode = Literal["hybrid", "dense", "keyword"]
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+NOT_BLANK = r"\S"  # some character that is not a space
 
 
 class Strict(BaseModel):
@@ -63,7 +64,7 @@ class HistoryItem(BaseModel):
 
 
 class AskRequest(Filters):
-    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: str = Field(..., max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
     history: list[HistoryItem] = Field(
         default_factory=list,
         max_length=MAX_HISTORY,
@@ -77,7 +78,7 @@ class AskRequest(Filters):
 
 
 class SearchRequest(Filters):
-    query: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    query: str = Field(..., max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
 
 
 class CitationOut(BaseModel):

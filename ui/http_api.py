@@ -188,9 +188,8 @@ def filters_of(request: Filters | ChatRequest) -> SearchFilters:
         raise from_newsrag(exc) from exc
 
 
-def rest_router(service: Service, upload_bytes: int) -> APIRouter:
-    """/api/ask, /api/search, /api/articles (GET, POST, DELETE) and /api/stats; an upload
-    request may carry ``upload_bytes``."""
+def rest_router(service: Service) -> APIRouter:
+    """/api/ask, /api/search, /api/articles (GET, POST, DELETE) and /api/stats."""
     router = APIRouter(
         prefix="/api", dependencies=[Depends(service.authorize)], responses=ERRORS, tags=["newsrag"]
     )
@@ -245,7 +244,7 @@ def rest_router(service: Service, upload_bytes: int) -> APIRouter:
         response.headers["X-Total-Count"] = str(len(infos))
         return [asdict(i) for i in infos[offset : offset + limit]]
 
-    @router.post("/articles", response_model=UploadOut, max_body_size=upload_bytes)
+    @router.post("/articles", response_model=UploadOut)
     def upload(
         files: Annotated[list[UploadFile], File(description="Articles to add")],
     ) -> dict[str, object]:

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -97,29 +98,45 @@ def install_masking(secrets: Sequence[str]) -> MaskSecrets:
     return masking
 
 
-class Deadlines:
-    """ASGI middleware for the API's paths: a client that pauses over ``body_seconds`` while
-    sending its request gets 408, and one that stops reading a response for ``send_seconds``
-    is cut off, so neither holds a worker."""
+class Guard:
+    """ASGI middleware for the API's paths: a body over its limit gets 413 (uploads may carry
+    ``upload_bytes``, other requests JSON_BODY_BYTES); a client that pauses over
+    ``body_seconds`` while sending its request gets 408, and one that stops reading a response
+    for ``send_seconds`` is cut off, so neither holds a worker."""
 
-    def __init__(self, app: ASGIApp, body_seconds: float, send_seconds: float) -> None:
-        self.app, self.body_seconds, self.send_seconds = app, body_seconds, send_seconds
+    def __init__(
+        self, app: ASGIApp, upload_bytes: int, body_seconds: float, send_seconds: float
+    ) -> None:
+        self.app, self.upload_bytes = app, upload_bytes
+        self.body_seconds, self.send_seconds = body_seconds, send_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "POST" and scope["path"].rstrip("/") == "/api/articles"
+        limit = self.upload_bytes if upload else JSON_BODY_BYTES
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            await too_large(limit)(scope, receive, send)
+            return
+        received = 0
 
         async def timed_receive() -> Message:
+            nonlocal received
             try:
                 with anyio.fail_after(self.body_seconds):
-                    return await receive()
+                    message = await receive()
             except TimeoutError:
                 raise HTTPException(
                     408,
                     f"The request body stalled for over {self.body_seconds:g} s — send it "
                     "without pauses.",
                 ) from None
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, too_large_message(limit))
+            return message
 
         async def timed_send(message: Message) -> None:
             with anyio.fail_after(self.send_seconds):
@@ -131,6 +148,18 @@ class Deadlines:
             log.warning(
                 "%s %s: the client stopped reading; cut off", scope["method"], scope["path"]
             )
+
+
+def too_large_message(limit: int) -> str:
+    return (
+        f"The request is too large (over {limit / 1_000_000:g} MB) — send fewer or smaller "
+        "files, or a shorter body."
+    )
+
+
+def too_large(limit: int) -> JSONResponse:
+    body = error_body(too_large_message(limit), "invalid_request_error", None, "too_large")
+    return JSONResponse(body, status_code=413)
 
 
 def build_server(assistant: Assistant, options: ServerOptions | None = None) -> FastAPI:
@@ -146,14 +175,16 @@ def build_server(assistant: Assistant, options: ServerOptions | None = None) -> 
         version=_version(),
         docs_url=None,
         redoc_url=None,
-        max_body_size=JSON_BODY_BYTES,
     )
     app.add_middleware(
-        Deadlines, body_seconds=options.body_seconds, send_seconds=options.send_seconds
+        Guard,
+        upload_bytes=options.limits.max_request_bytes,
+        body_seconds=options.body_seconds,
+        send_seconds=options.send_seconds,
     )
     add_error_handlers(app)
     app.include_router(health_router(service))
-    app.include_router(rest_router(service, options.limits.max_request_bytes))
+    app.include_router(rest_router(service))
     app.include_router(openai_router(service))
     add_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -194,8 +225,6 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         message = str(exc.detail)
-        if exc.status_code == 413:
-            message = "The request is too large — send fewer or smaller files, or a shorter body."
         kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
         return JSONResponse(
             error_body(message, kind, None, None),
