@@ -7,7 +7,8 @@ that names it); the OpenAI-compatible request ignores them, as OpenAI clients ex
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +18,6 @@ MAX_SOURCES = 50
 MAX_HISTORY = 50
 MAX_CHOICES = 10
 Mode = Literal["hybrid", "dense", "keyword"]
-DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 NOT_BLANK = r"\S"  # some character that is not a space
 
 
@@ -36,41 +36,41 @@ class Filters(Strict):
         max_length=MAX_SOURCES,
         description="Only articles from these sources (as GET /api/stats lists them).",
     )
-    since: str | None = Field(
-        None, pattern=DAY_PATTERN, description="Only articles published on or after (YYYY-MM-DD)."
-    )
-    until: str | None = Field(
-        None, pattern=DAY_PATTERN, description="Only articles published on or before (YYYY-MM-DD)."
-    )
-    as_of: str | None = Field(
+    since: date | None = Field(None, description="Only articles published on or after.")
+    until: date | None = Field(None, description="Only articles published on or before.")
+    as_of: date | Literal["today"] | None = Field(
         "today",
-        max_length=40,
-        description="The date the question is asked on ('today' or YYYY-MM-DD); null turns "
-        "the time preference off.",
+        description="The date the question is asked on; null turns the time preference off.",
     )
 
 
-class HistoryItem(BaseModel):
-    """A turn of the conversation so far: a chat message ({role, content}) or an
-    ``ask --json`` object ({question, answer})."""
+class ChatTurn(BaseModel):
+    """A chat message of the conversation so far."""
 
     model_config = ConfigDict(extra="ignore")
 
-    role: Literal["user", "assistant"] | None = None
-    content: str | None = Field(None, max_length=20 * MAX_QUESTION_CHARS)
-    question: str | None = Field(None, max_length=MAX_QUESTION_CHARS)
-    answer: str | None = Field(None, max_length=20 * MAX_QUESTION_CHARS)
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20 * MAX_QUESTION_CHARS)
+
+
+class AskTurn(BaseModel):
+    """An ``ask --json`` object of the conversation so far (its other keys are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    question: str = Field(..., max_length=MAX_QUESTION_CHARS)
+    answer: str = Field("", max_length=20 * MAX_QUESTION_CHARS)
     resolved_question: str | None = Field(None, max_length=MAX_QUESTION_CHARS)
 
 
 class AskRequest(Filters):
     question: str = Field(..., max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
-    history: list[HistoryItem] = Field(
+    history: list[ChatTurn | AskTurn] = Field(
         default_factory=list,
         max_length=MAX_HISTORY,
         description="The conversation so far, oldest first, to resolve a follow-up.",
     )
-    choice: list[str] = Field(
+    choice: list[Annotated[str, Field(max_length=200, pattern=NOT_BLANK)]] = Field(
         default_factory=list,
         max_length=MAX_CHOICES,
         description="The options of a multiple-choice question (the CLI's --choice).",
@@ -240,9 +240,9 @@ class ChatRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K)
     mode: Mode | None = None
     source: list[str] = Field(default_factory=list, max_length=MAX_SOURCES)
-    since: str | None = Field(None, pattern=DAY_PATTERN)
-    until: str | None = Field(None, pattern=DAY_PATTERN)
-    as_of: str | None = Field("today", max_length=40)
+    since: date | None = None
+    until: date | None = None
+    as_of: date | Literal["today"] | None = "today"
 
 
 class ReplyMessage(BaseModel):

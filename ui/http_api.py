@@ -246,7 +246,7 @@ def rest_router(service: Service) -> APIRouter:
 
     @router.post("/articles", response_model=UploadOut)
     def upload(
-        files: Annotated[list[UploadFile], File(description="Articles to add")],
+        files: Annotated[list[UploadFile], File(description="Articles to add", min_length=1)],
     ) -> dict[str, object]:
         """Add articles from files (.txt .md .html .json .jsonl); a file with the name of an
         earlier, different upload is kept beside it, never in its place."""

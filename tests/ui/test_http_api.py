@@ -145,7 +145,8 @@ def test_rest_validates_every_argument(api: httpx.Client) -> None:
         ({"question": RUTTE_QUESTION, "k": 51}, "k"),
         ({"question": "x" * 2001}, "question"),
         ({"question": "   "}, "question"),
-        ({"question": RUTTE_QUESTION, "since": "2026-13-45"}, None),
+        ({"question": RUTTE_QUESTION, "since": "2026-13-45"}, "since"),
+        ({"question": RUTTE_QUESTION, "since": "2026-02-01", "until": "2026-01-01"}, None),
         ({"question": RUTTE_QUESTION, "mode": "fuzzy"}, "mode"),
         ({"qestion": RUTTE_QUESTION}, "question"),
     ]
