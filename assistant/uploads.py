@@ -37,6 +37,16 @@ def safe_name(name: str) -> str:
     return base or "upload"
 
 
+def stored_path(folder: Path, source: Path) -> Path:
+    """Where the file ``source`` is kept in the upload folder ``folder``:
+    ``folder/<digest of its bytes>/<its safe name>``."""
+    digest = hashlib.sha256()
+    with source.open("rb") as f:
+        while block := f.read(_COPY_BLOCK):
+            digest.update(block)
+    return folder / digest.hexdigest()[:DIGEST_CHARS] / safe_name(source.name)
+
+
 @dataclass(frozen=True)
 class UploadLimits:
     """How much one request may upload: ``max_files`` files of at most ``max_file_mb`` each."""

@@ -19,6 +19,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Citation, NewsragError
+from assistant.uploads import stored_path
 from index.records import Problem
 from index.retrieval import SearchFilters
 from ui import render
@@ -206,9 +207,9 @@ def build_app(assistant: Assistant, examples: Sequence[str] | None = None) -> gr
         unsaved: list[Problem] = []
         for item in files:
             source = Path(item if isinstance(item, str) else item.name)
-            target = uploads / upload_name(source.name)
-            try:
-                uploads.mkdir(parents=True, exist_ok=True)
+            try:  # uploads/<digest>/<name>: two files of one name never replace each other
+                target = stored_path(uploads, source)
+                target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
             except OSError as exc:  # full disk, read-only index folder: skip it, say why
                 unsaved.append(

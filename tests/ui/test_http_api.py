@@ -228,3 +228,26 @@ def test_keys_are_masked_in_the_log(api_server: ApiServer) -> None:
     assert "/healthz?token=sk-n…" in log and "API keys: sk-n…" in log
     assert API_KEY not in log
     assert f"Uvicorn running on http://127.0.0.1:{api_server.port}" in log
+
+
+def test_docs_page_renders_in_chromium_from_the_server_alone(api_server: ApiServer) -> None:
+    """/docs in a real browser: Swagger UI renders the schema, and every request the page makes
+    goes to the server itself (FastAPI's default page would fetch Swagger UI from a CDN)."""
+    from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make setup does).")
+    requested: list[str] = []
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page()
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(f"{api_server.url}/docs")
+        page.wait_for_selector("text=/api/ask", timeout=60_000)
+        title = page.locator(".swagger-ui .info .title").inner_text()
+        browser.close()
+    assert title.startswith("newsrag")
+    assert requested and all(url.startswith(api_server.url) for url in requested), requested
+    assert f"{api_server.url}/openapi.json" in requested
