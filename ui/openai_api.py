@@ -41,7 +41,8 @@ def model_ids(service: Service) -> list[str]:
 
 
 def answerer_name(assistant: Assistant) -> str:
-    return f"llm:{assistant.settings.llm}"
+    """What ``Answer.answerer`` says for the assistant's answers (``llm:PROVIDER:MODEL``)."""
+    return str(getattr(assistant.answerer, "name", f"llm:{assistant.settings.llm}"))
 
 
 def pick_assistant(service: Service, model: str) -> Assistant:

@@ -245,7 +245,7 @@ def test_docs_page_renders_in_chromium_from_the_server_alone(api_server: ApiServ
         page = browser.new_page()
         page.on("request", lambda r: requested.append(r.url))
         page.goto(f"{api_server.url}/docs")
-        page.wait_for_selector("text=/api/ask", timeout=60_000)
+        page.get_by_text("/api/ask", exact=True).first.wait_for(timeout=60_000)
         title = page.locator(".swagger-ui .info .title").inner_text()
         browser.close()
     assert title.startswith("newsrag")

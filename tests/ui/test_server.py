@@ -122,3 +122,30 @@ def test_the_page_keeps_two_uploads_of_one_name(fake_index: NewsIndex, tmp_path:
         summary, *_ = add([str(folder / "notes.txt")], progress=lambda *a, **k: None)  # type: ignore[operator]
         assert summary.startswith("**1 added, 0 updated"), summary
     assert {a.title for a in fake_index.articles()} == {"Ferry strike", "Tram fares"}
+
+
+def test_the_configured_llm_is_a_model_of_its_own(small: Assistant) -> None:
+    """With an LLM answerer (a LangChain fake chat model here), /v1/models lists it beside
+    ``newsrag``; each model answers with its own answerer, and the LLM streams in pieces."""
+    import openai
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    from assistant.llm import LLMAnswerer
+
+    reply = "Striker Okafor headed the winner in the 89th minute of the derby [1]."
+    model = GenericFakeChatModel(messages=iter([reply, reply]))
+    with_llm = Assistant(small.index, LLMAnswerer(model, small.extractive, spec="fake:model"))
+    for running in serving(with_llm):
+        client = openai.OpenAI(base_url=f"{running.url}/v1", api_key="none", max_retries=0)
+        assert [m.id for m in client.models.list()] == ["newsrag", "llm:fake:model"]
+        question = [{"role": "user", "content": "Who won the derby?"}]
+        plain = client.chat.completions.create(model="newsrag", messages=question)  # type: ignore[arg-type]
+        assert (plain.model_extra or {})["newsrag"]["answerer"] == "extractive"
+        written = client.chat.completions.create(model="llm:fake:model", messages=question)  # type: ignore[arg-type]
+        assert (written.model_extra or {})["newsrag"]["answerer"] == "llm:fake:model"
+        assert "Okafor" in (written.choices[0].message.content or "")
+        chunks = list(
+            client.chat.completions.create(model="llm:fake:model", messages=question, stream=True)  # type: ignore[arg-type]
+        )
+        pieces = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
+        assert len(pieces) > 3 and "".join(pieces).startswith("Striker Okafor")
