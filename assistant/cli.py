@@ -559,6 +559,9 @@ def start_server(
     settings = server_settings(settings_from(**options))
     users = read_users(auth, auth_file)
     keys = read_keys(api_keys)
+    # what newsrag records of its command line (the write lock's owner file, the message a
+    # second writer gets) must not carry a key or a password
+    sys.argv[:] = masked_argv(sys.argv, [*keys, *(password for _, password in users)])
     if host and not is_loopback(host) and not keys and not users:
         click.echo(
             f"warning: the page and the API at {host}:{port} are open to anyone who can reach "
@@ -577,6 +580,16 @@ def start_server(
             limits=UploadLimits(max_upload_files, max_upload_mb),
         ),
     )
+
+
+def masked_argv(argv: Sequence[str], secrets: Sequence[str]) -> list[str]:
+    """``argv`` with each of ``secrets`` in it replaced by ``…``."""
+    masked = []
+    for arg in argv:
+        for secret in secrets:
+            arg = arg.replace(secret, "…")
+        masked.append(arg)
+    return masked
 
 
 def read_keys(api_keys: Sequence[str]) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ ChatOpenAI in a chain, and httpx on the REST routes, over the real model and sam
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -222,8 +223,14 @@ def test_the_page_is_served_on_the_same_port(api_server: ApiServer) -> None:
     assert page.status_code == 200 and "gradio" in page.text.lower()
 
 
-def test_keys_are_masked_in_the_log(api_server: ApiServer) -> None:
+def test_keys_are_masked_in_the_log_and_the_lock_owner_file(
+    api_server: ApiServer, api: httpx.Client, api_index: Path
+) -> None:
     httpx.get(f"{api_server.url}/healthz", params={"token": API_KEY})
+    note = b"Quay lights\n\nThe harbour board replaced the quay lights on Friday.\n"
+    assert api.post("/api/articles", files={"files": ("quay.txt", note)}).status_code == 200
+    owner = (api_index / "newsrag-write.owner.json").read_text(encoding="utf-8")
+    assert json.loads(owner)["command"].endswith("--api-key …") and API_KEY not in owner
     log = api_server.log()
     assert "/healthz?token=sk-n…" in log and "API keys: sk-n…" in log
     assert API_KEY not in log
