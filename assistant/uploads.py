@@ -84,7 +84,7 @@ class UploadResult:
     client sent (never the server's path), and where each accepted file was stored."""
 
     report: IngestReport
-    stored: dict[str, str]  # the client's name -> the path under the index folder
+    stored: tuple[tuple[str, str], ...]  # (the client's name, the path under the index folder)
 
     def to_dict(self) -> dict[str, object]:
         """The ``newsrag ingest --json`` object, plus the ids by outcome and the stored files."""
@@ -93,7 +93,7 @@ class UploadResult:
             "added_ids": list(self.report.added),
             "updated_ids": list(self.report.updated),
             "unchanged_ids": list(self.report.unchanged),
-            "stored": dict(self.stored),
+            "stored": [{"name": name, "path": path} for name, path in self.stored],
         }
 
 
@@ -128,7 +128,7 @@ class Uploads:
                 "send them in smaller batches."
             )
         saved: list[Path] = []
-        stored: dict[str, str] = {}
+        stored: list[tuple[str, str]] = []
         problems: list[Problem] = []
         names: dict[str, str] = {}
         for upload in files:
@@ -138,11 +138,11 @@ class Uploads:
                 continue
             saved.append(outcome)
             names[str(outcome)] = upload.name
-            stored[upload.name] = str(outcome.relative_to(self.index.settings.index_dir))
+            stored.append((upload.name, str(outcome.relative_to(self.index.settings.index_dir))))
         with self._writing:
             report = self.index.ingest(saved) if saved else IngestReport()
         renamed = tuple(replace(p, path=names.get(p.path, p.path)) for p in report.problems)
-        return UploadResult(replace(report, problems=(*problems, *renamed)), stored)
+        return UploadResult(replace(report, problems=(*problems, *renamed)), tuple(stored))
 
     def delete(self, article_id: str) -> None:
         """Remove the article ``article_id`` (ArticleNotFoundError names it if absent)."""

@@ -166,6 +166,13 @@ class ProblemOut(BaseModel):
     where: str
 
 
+class StoredFile(BaseModel):
+    """Where an uploaded file was kept: ``path`` is under the index folder."""
+
+    name: str
+    path: str
+
+
 class UploadOut(BaseModel):
     """``newsrag ingest --json``, plus the ids by outcome and where each file was stored."""
 
@@ -180,7 +187,7 @@ class UploadOut(BaseModel):
     added_ids: list[str]
     updated_ids: list[str]
     unchanged_ids: list[str]
-    stored: dict[str, str]
+    stored: list[StoredFile]
 
 
 class DeletedOut(BaseModel):

@@ -29,8 +29,9 @@ def test_two_files_with_one_name_are_both_kept(fake_index: NewsIndex) -> None:
     assert first.report.added != second.report.added
     titles = {a.title for a in fake_index.articles()}
     assert titles == {"Ferry strike", "Tram fares frozen"}
-    assert first.stored["notes.txt"] != second.stored["notes.txt"]
-    assert Path(second.stored["notes.txt"]).name == "notes.txt"  # the name stays readable
+    (_, first_path), (_, second_path) = first.stored + second.stored
+    assert first_path != second_path
+    assert Path(second_path).name == "notes.txt"  # the name stays readable
 
 
 def test_the_same_file_twice_is_unchanged(fake_index: NewsIndex) -> None:
@@ -45,7 +46,9 @@ def test_the_same_file_twice_is_unchanged(fake_index: NewsIndex) -> None:
 def test_stored_under_the_digest_inside_the_upload_folder(fake_index: NewsIndex) -> None:
     uploads = Uploads(fake_index)
     result = uploads.add([upload("../../etc/passwd.txt", FERRY)])
-    stored = Path(result.stored["../../etc/passwd.txt"])
+    ((name, path),) = result.stored
+    stored = Path(path)
+    assert name == "../../etc/passwd.txt"
     assert stored.parts[0] == "uploads" and stored.name == "passwd.txt"
     assert len(stored.parts[1]) == DIGEST_CHARS
     assert (fake_index.settings.index_dir / stored).read_bytes() == FERRY
@@ -70,7 +73,7 @@ def test_too_large_and_unknown_files_are_skipped_and_the_rest_indexed(
         "or ask the server's operator to raise --max-upload-mb"
     )
     assert problems["tool.exe"].reason == "is not a file type newsrag reads"
-    assert len(result.report.added) == 1 and set(result.stored) == {"tram.txt"}
+    assert len(result.report.added) == 1 and [n for n, _ in result.stored] == ["tram.txt"]
     assert result.to_dict()["skipped"] == 2
     assert not [p for p in uploads.folder.iterdir() if p.name.startswith(".partial-")]
 
@@ -91,6 +94,13 @@ def test_too_many_files_or_none_is_an_error(fake_index: NewsIndex) -> None:
     with pytest.raises(ConfigError, match="No files in the upload"):
         uploads.add([])
     assert fake_index.articles() == []
+
+
+def test_one_name_twice_in_one_upload_is_two_files(fake_index: NewsIndex) -> None:
+    result = Uploads(fake_index).add([upload("notes.txt", FERRY), upload("notes.txt", TRAM)])
+    assert len(result.report.added) == 2
+    assert [name for name, _ in result.stored] == ["notes.txt", "notes.txt"]
+    assert result.to_dict()["stored"][1]["name"] == "notes.txt"
 
 
 def test_delete_goes_through_the_writer(fake_index: NewsIndex) -> None:
