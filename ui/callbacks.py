@@ -10,7 +10,6 @@ go out of these methods; the object itself holds only what all tabs share.
 
 import dataclasses
 import logging
-import re
 import shutil
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Answer, Assistant, Citation, NewsragError
+from assistant.uploads import safe_name, stored_path
 from index.config import SEARCH_MODES
 from index.errors import ConfigError
 from index.records import Problem
@@ -34,17 +34,11 @@ Cited = list[dict[str, Any]]  # this tab's answers' citations, by turn: the [n] 
 # all its sentences at once, and a reader should see them arrive one after another
 STREAM_PAUSE = 0.06
 MAX_K = 50  # passages an API caller may ask for
-_UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 NOTICE_MARK = "\u26a0\ufe0f "
 log = logging.getLogger("newsrag.ui")
 
 
-def upload_name(name: str) -> str:
-    """A file name that stays inside the upload folder: the last path component, without
-    separators, control characters or a leading dot ("../../etc/passwd" -> "passwd")."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = _UNSAFE_NAME.sub("_", base).strip(" .")
-    return base or "upload"
+upload_name = safe_name  # the library's rule (assistant.uploads), kept under the page's name
 
 
 def check_k(k: Any) -> int:
@@ -319,9 +313,9 @@ class ChatCallbacks:
         unsaved: list[Problem] = []
         for item in files:
             source = Path(item if isinstance(item, str) else item.name)
-            target = self.uploads / upload_name(source.name)
-            try:
-                self.uploads.mkdir(parents=True, exist_ok=True)
+            try:  # uploads/<digest>/<name>: two files of one name never replace each other
+                target = stored_path(self.uploads, source)
+                target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)
             except OSError as exc:  # full disk, read-only index folder: skip it, say why
                 unsaved.append(
