@@ -180,7 +180,7 @@ def show_warning(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH|URL...")
 @index_options
 @click.option(
     "--chunk-size",
@@ -224,24 +224,39 @@ def show_warning(
     metavar="MB",
     help="Skip articles whose text is larger [env NEWSRAG_MAX_ARTICLE_MB; default 10].",
 )
+@click.option(
+    "--feed",
+    is_flag=True,
+    help='Read a web page URL as the feed it links to (<link rel="alternate">); feeds and '
+    "sitemaps given directly are recognised without it.",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Fetch URLs on private, loopback and link-local addresses too (refused by default).",
+)
 @wait_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 def ingest(
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     rebuild: bool,
     quiet: bool,
     as_json: bool,
+    feed: bool,
+    allow_private: bool,
     **options: Any,
 ) -> None:
-    """Index articles from files and folders (.txt .md .html .json .jsonl).
+    """Index articles from files and folders (.txt .md .html .json .jsonl .pdf) and from URLs
+    of web pages, PDFs, RSS/Atom/JSON feeds and sitemaps.
 
     Re-ingesting is idempotent: unchanged articles are not re-embedded, changed ones replace
     their old passages. Exit code 3 means some inputs were skipped (each is listed).
 
     \b
     Example:
-      newsrag ingest articles/ more.jsonl --index ./idx
+      newsrag ingest articles/ more.jsonl report.pdf --index ./idx
+      newsrag ingest https://example.com/news/feed.xml https://example.com/story.html
     """
     settings = settings_from(**options)
     if rebuild:
@@ -252,8 +267,13 @@ def ingest(
             wait=settings.lock_wait,
         )
     index = NewsIndex.open(settings=settings, create=True)
+    from index.fetch import FetchPolicy, is_url
+
     report = index.ingest(
-        paths, progress=None if quiet or as_json else progress_bar("Embedding", "chunk")
+        [p if is_url(p) else Path(p) for p in paths],
+        progress=None if quiet or as_json else progress_bar("Embedding", "chunk"),
+        fetch=FetchPolicy(allow_private=allow_private),
+        feed=feed,
     )
     if as_json:
         print_json(report.to_dict())

@@ -62,7 +62,8 @@ def format_hits(hits: Sequence[Hit], width: int = 100, query: str = "") -> str:
     lines: list[str] = []
     for hit in hits:
         c = hit.chunk
-        meta = ", ".join(x for x in (c.source, c.published) if x)
+        page = f"p. {c.page}" if c.page is not None else None
+        meta = ", ".join(x for x in (c.source, c.published, page) if x)
         lines += [
             f"{hit.rank}. {c.title}" + (f" — {meta}" if meta else ""),
             f"   cosine {hit.score:.3f} · relevance {hit.relevance:.3f} · {c.id}",
@@ -140,7 +141,8 @@ def _passages(
     (the sentences to keep in view)."""
     lines: list[str] = []
     for c in citations:
-        meta = ", ".join(x for x in (c.source, c.published) if x)
+        page = f"p. {c.page}" if c.page is not None else None
+        meta = ", ".join(x for x in (c.source, c.published, page) if x)
         lines += ["", f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "")]
         if c.url:
             lines.append(f"    {c.url}")

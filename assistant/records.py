@@ -22,14 +22,17 @@ class Citation:
     passage: str
     start: int
     end: int
+    page: int | None = None  # the PDF page the passage starts on
 
     @classmethod
     def from_hit(cls, n: int, hit: Hit) -> Citation:
         c = hit.chunk
-        return cls(n, c.article_id, c.title, c.source, c.published, c.url, c.text, c.start, c.end)
+        return cls(
+            n, c.article_id, c.title, c.source, c.published, c.url, c.text, c.start, c.end, c.page
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "n": self.n,
             "article_id": self.article_id,
             "title": self.title,
@@ -40,6 +43,9 @@ class Citation:
             "start": self.start,
             "end": self.end,
         }
+        if self.page is not None:  # PDFs only, so other citations keep their shape
+            data["page"] = self.page
+        return data
 
 
 @dataclass(frozen=True)

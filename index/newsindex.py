@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from chromadb.api import ClientAPI
 
@@ -18,7 +18,7 @@ from index.embeddings import Embedder, canonical_model_name, load_embedder
 from index.errors import IndexNotFoundError
 from index.ingest import Progress, ingest
 from index.keyword import KeywordRow, KeywordSync
-from index.loaders import Loaded, load_paths
+from index.loaders import Loaded
 from index.lock import write_lock
 from index.onnx_encoder import int8_weight_bits, recipe_version
 from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
@@ -34,6 +34,9 @@ from index.store import (
     storage_errors,
 )
 from index.timeframe import parse_day
+
+if TYPE_CHECKING:
+    from index.fetch import FetchPolicy
 
 
 def keyword_folder(index_dir: Path, collection: str) -> Path:
@@ -191,11 +194,20 @@ class NewsIndex:
         return dropped
 
     def ingest(
-        self, paths: Iterable[str | Path], progress: Callable[[int], Progress] | None = None
+        self,
+        paths: Iterable[str | Path],
+        progress: Callable[[int], Progress] | None = None,
+        *,
+        fetch: FetchPolicy | None = None,
+        feed: bool = False,
     ) -> IngestReport:
-        """Read articles under ``paths`` and index what is new or changed."""
+        """Read articles under ``paths`` (files, folders, and URLs of pages, PDFs, feeds and
+        sitemaps, fetched under ``fetch``; ``feed``: a page stands for the feed it links) and
+        index what is new or changed."""
+        from index.web import load_inputs  # httpx and the feed parsers load only when needed
+
         max_bytes = int(self.settings.max_article_mb * 1_000_000)
-        return self._ingest(load_paths(paths, max_bytes), progress)
+        return self._ingest(load_inputs(paths, max_bytes, fetch, feed=feed), progress)
 
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         """Index already-built Article records (for callers with their own loaders)."""

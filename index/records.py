@@ -26,12 +26,16 @@ class Article:
     published: str | None = None  # YYYY-MM-DD
     url: str | None = None
     origin: str = ""  # where it was read from ("file.jsonl:12"); not part of the content
+    # where each page starts in ``text`` (PDFs; empty for articles without pages)
+    pages: tuple[int, ...] = ()
 
     def content_hash(self) -> str:
         """A digest of everything stored for the article, to tell unchanged from updated. It
         includes ANALYSIS_VERSION, so articles indexed before a change in what ingest derives
         from them (such as speakers) count as updated and are rewritten on the next ingest."""
         payload: dict[str, Any] = {k: v for k, v in asdict(self).items() if k != "origin"}
+        if not self.pages:  # articles without pages hash as they did before pages existed
+            payload.pop("pages")
         payload["analysis"] = ANALYSIS_VERSION
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -61,6 +65,7 @@ class Chunk:
     source: str | None = None
     published: str | None = None
     url: str | None = None
+    page: int | None = None  # the PDF page the passage starts on (1-based)
     # Who speaks in the passage (see index.attribution); None: an index built before newsrag
     # recorded speakers, re-ingest with --force to add them.
     statements: tuple[Statement, ...] | None = field(default=None, compare=False)
@@ -80,7 +85,7 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         """The ``newsrag search --json`` object of one passage."""
         c = self.chunk
-        return {
+        data: dict[str, Any] = {
             "rank": self.rank,
             "score": self.score,
             "relevance": self.relevance,
@@ -94,6 +99,9 @@ class Hit:
             "end": c.end,
             "passage": c.text,
         }
+        if c.page is not None:  # PDFs only, so other passages keep their shape
+            data["page"] = c.page
+        return data
 
 
 @dataclass(frozen=True)

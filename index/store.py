@@ -602,6 +602,7 @@ class ChromaStore:
             _opt(meta, "author"),
             _opt(meta, "published"),
             _opt(meta, "url"),
+            pages=tuple(json.loads(str(meta["pages"]))) if meta.get("pages") else (),
         )
 
     @_server_call
@@ -728,6 +729,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
             "title": chunk.title,
             "published": chunk.published,
             "url": chunk.url,
+            "page": chunk.page,
             "statements": None if chunk.statements is None else statement_rows(chunk.statements),
         }
     )
@@ -760,6 +762,7 @@ def _article_metadata(article: Article, chunks: int) -> dict[str, Any]:
             "published": article.published,
             "published_int": date_as_int(article.published),
             "url": article.url,
+            "pages": json.dumps(article.pages) if article.pages else None,
             "content_hash": article.content_hash(),
             "chunks": chunks,
             TEXT_KEY: article.text,
@@ -788,5 +791,6 @@ def _chunk_from(chunk_id: str, text: str | None, stored: Mapping[str, Any]) -> C
         source=_opt(meta, "source"),
         published=_opt(meta, "published"),
         url=_opt(meta, "url"),
+        page=int(meta["page"]) if meta.get("page") is not None else None,
         statements=None if statements is None else statements_from_rows(statements),
     )

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -180,3 +181,37 @@ def article_html(title: str, body: str, *, author: str = "", date: str = "", url
         f"<article><h1>{title}</h1>{paragraphs}</article>"
         "<footer>Copyright Local Gazette</footer></body></html>"
     )
+
+
+def make_pdf(pages: list[str], *, title: str = "", author: str = "", created: str = "") -> bytes:
+    """A text PDF with one page per item of ``pages`` (fpdf2), with metadata when given
+    (``created``: YYYY-MM-DD)."""
+    from datetime import datetime
+
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    if title:
+        pdf.set_title(title)
+    if author:
+        pdf.set_author(author)
+    if created:
+        pdf.set_creation_date(datetime.fromisoformat(created).replace(tzinfo=UTC))
+    for text in pages:
+        pdf.add_page()
+        for paragraph in text.split("\n\n"):
+            pdf.multi_cell(0, 6, paragraph)
+            pdf.ln(3)
+    return bytes(pdf.output())
+
+
+def scanned_pdf(pages: int = 2) -> bytes:
+    """A PDF whose pages hold only drawings, as a scan without a text layer does."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.rect(20, 20, 100, 60, style="F")
+    return bytes(pdf.output())
