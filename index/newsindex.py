@@ -209,6 +209,12 @@ class NewsIndex:
         max_bytes = int(self.settings.max_article_mb * 1_000_000)
         return self._ingest(load_inputs(paths, max_bytes, fetch, feed=feed), progress)
 
+    def ingest_loaded(
+        self, loaded: Loaded, progress: Callable[[int], Progress] | None = None
+    ) -> IngestReport:
+        """Index what a loader read (articles and the problems met reading them)."""
+        return self._ingest(loaded, progress)
+
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         """Index already-built Article records (for callers with their own loaders)."""
         return self._ingest(Loaded(tuple(articles), (), 0))

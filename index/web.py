@@ -100,10 +100,14 @@ class WebLoader:
             fetched = self.fetcher.get(url, etag=etag, last_modified=last_modified)
         except FetchError as exc:
             return SourceRead(url, "unknown", problems=(exc.problem,))
+        return self.read_fetched(fetched, seen)
+
+    def read_fetched(self, fetched: Fetched, seen: frozenset[str] = frozenset()) -> SourceRead:
+        """What a fetched URL holds: a page's article, or a feed's or sitemap's new items.
+        ``keys`` are the items read well (a failed item is tried again on the next read)."""
+        url = fetched.url
         if fetched.not_modified:
-            return SourceRead(
-                url, "unchanged", etag=etag, last_modified=last_modified, not_modified=True
-            )
+            return SourceRead(url, "unchanged", not_modified=True)
         kind: str = sniff(fetched.body, fetched.content_type)
         found = _Found()
         if kind == "html" and self.feed:
@@ -181,9 +185,12 @@ class WebLoader:
             )
             return
         items = [i for i in feed.items if _item_key(i) not in seen]
-        found.keys.extend(_item_key(i) for i in feed.items)
-        for item in self._parallel(items, lambda i: self._item(i, fetched.url, feed.title)):
-            found.add(item)
+        found.keys.extend(_item_key(i) for i in feed.items if _item_key(i) in seen)
+        read = self._parallel(items, lambda i: self._item(i, fetched.url, feed.title))
+        for item, result in zip(items, read, strict=True):
+            found.add(result)
+            if isinstance(result, Article):
+                found.keys.append(_item_key(item))
 
     def _item(self, item: FeedItem, feed_url: str, feed_title: str) -> Article | Problem:
         if word_count(item.text) >= FULL_TEXT_WORDS or (item.text and not item.link):
@@ -237,11 +244,11 @@ class WebLoader:
                 found.problems.append(exc.problem)
                 continue
             self._sitemap(inner, found, seen, depth + 1)
-        todo = []
+        todo, keys = [], []
         for entry in sitemap.entries:
             key = f"{entry.url}@{entry.lastmod or ''}"
-            found.keys.append(key)
             if key in seen:
+                found.keys.append(key)
                 continue
             if not self.fetcher.allowed_by_robots(entry.url):
                 found.problems.append(
@@ -253,8 +260,11 @@ class WebLoader:
                 )
                 continue
             todo.append(entry.url)
-        for item in self._parallel(todo, self.fetch_page):
-            found.add(item)
+            keys.append(key)
+        for key, result in zip(keys, self._parallel(todo, self.fetch_page), strict=True):
+            found.add(result)
+            if isinstance(result, Article):
+                found.keys.append(key)
 
     def _parallel(
         self, items: Sequence[T], work: Callable[[T], Article | Problem]
