@@ -606,10 +606,19 @@ def eval_command(
 
 @main.command("list")
 @index_options
+@click.option(
+    "--stories",
+    is_flag=True,
+    help="List the stories published more than once (syndicated copies, updates under a new "
+    "URL), each with its articles.",
+)
 @json_option
-def list_command(as_json: bool, **options: Any) -> None:
+def list_command(as_json: bool, stories: bool, **options: Any) -> None:
     """List indexed articles, newest first."""
     index = NewsIndex.open(settings=settings_from(**options))
+    if stories:
+        print_stories(index, as_json)
+        return
     infos = index.articles()
     if as_json:
         print_json([asdict(i) for i in infos])
@@ -617,6 +626,18 @@ def list_command(as_json: bool, **options: Any) -> None:
     for i in infos:
         click.echo(f"{i.id}\t{i.published or '-'}\t{i.source or '-'}\t{i.title}")
     click.echo(f"{len(infos)} articles", err=True)
+
+
+def print_stories(index: NewsIndex, as_json: bool) -> None:
+    groups = index.stories.groups()
+    if as_json:
+        print_json([[asdict(c) for c in group] for group in groups])
+        return
+    for n, group in enumerate(groups, start=1):
+        click.echo(f"story {n}: {len(group)} articles")
+        for c in group:
+            click.echo(f"  {c.article_id}\t{c.published or '-'}\t{c.source or '-'}\t{c.title}")
+    click.echo(f"{len(groups)} stories published more than once", err=True)
 
 
 @main.command()

@@ -21,7 +21,7 @@ from index.keyword import KeywordRow, KeywordSync
 from index.loaders import Loaded
 from index.lock import write_lock
 from index.onnx_encoder import int8_weight_bits, recipe_version
-from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
+from index.records import Article, ArticleInfo, Copy, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Mode, Ranking, Reranker, Retriever, SearchFilters
 from index.store import (
@@ -33,10 +33,16 @@ from index.store import (
     open_client,
     storage_errors,
 )
+from index.syndication import Stories, collapse
 from index.timeframe import parse_day
 
 if TYPE_CHECKING:
     from index.fetch import FetchPolicy
+
+
+def stories_folder(index_dir: Path, collection: str) -> Path:
+    """Where the story groups of ``collection`` live (see index.syndication)."""
+    return index_dir / "stories" / collection
 
 
 def keyword_folder(index_dir: Path, collection: str) -> Path:
@@ -71,6 +77,7 @@ class NewsIndex:
         self._embedder = embedder
         self._reranker = reranker
         self._retriever: Retriever | None = None
+        self._stories: tuple[float, Stories] | None = None  # (stories.json's mtime, groups)
 
     @property
     def embedder(self) -> Embedder:
@@ -82,6 +89,17 @@ class NewsIndex:
                 build.embedding_model, self.settings.batch_size, build.encoder
             )
         return self._embedder
+
+    @property
+    def stories(self) -> Stories:
+        """The story groups of syndicated copies, read again when another process (a watch)
+        changed them."""
+        folder = stories_folder(self.settings.index_dir, self.settings.collection)
+        meta = folder / "stories.json"
+        mtime = meta.stat().st_mtime if meta.exists() else 0.0
+        if self._stories is None or self._stories[0] != mtime:
+            self._stories = (mtime, Stories.open(folder))
+        return self._stories[1]
 
     @property
     def retriever(self) -> Retriever:
@@ -224,7 +242,7 @@ class NewsIndex:
     ) -> IngestReport:
         rows: list[KeywordRow] = []  # made on the writer thread, group by group
         with self.writing():
-            return ingest(
+            report = ingest(
                 loaded,
                 self.store,
                 self.embedder,
@@ -235,6 +253,16 @@ class NewsIndex:
                 ),
                 on_group=lambda chunks: rows.extend(self.keyword.rows(chunks)),
             )
+            written = set(report.added) | set(report.updated)
+            if written:
+                stories = self.stories
+                stories.add(
+                    (a.id, a.text, Copy(a.id, a.source, a.title, a.url, a.published))
+                    for a in loaded.articles
+                    if a.id in written
+                )
+                stories.save()
+            return report
 
     def writing(self) -> AbstractContextManager[None]:
         """Hold the index's write lock (waiting up to ``settings.lock_wait`` seconds)."""
@@ -256,13 +284,18 @@ class NewsIndex:
         ``as_of`` (default today; None for no time preference) is the date the question is
         asked on, so "last week" and recency are read from it.
         """
-        return self.retriever.search(
+        k = k or self.settings.top_k
+        stories = self.stories
+        # a story counts once: look deeper, then keep one article of each story
+        depth = k * 2 + 5 if stories.grouped else k
+        hits = self.retriever.search(
             query,
-            k or self.settings.top_k,
+            depth,
             mode=cast(Mode, mode or self.settings.search_mode),
             filters=filters,
             as_of=parse_day(as_of, "as_of"),
         )
+        return collapse(hits, stories, k) if stories.grouped else hits
 
     def article(self, article_id: str) -> Article:
         return self.store.article(article_id)
@@ -278,6 +311,10 @@ class NewsIndex:
             self.store.delete(article_id, generation)
             self.keyword.apply((), (article_id,), generation)
             self.store.end_write(generation)
+            stories = self.stories
+            if article_id in stories.story:
+                stories.remove(article_id)
+                stories.save()
 
     def stats(self) -> IndexStats:
         infos = self.store.list_articles()

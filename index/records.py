@@ -72,6 +72,18 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """An article of a story that was published more than once (a wire story reprinted, an
+    article updated under a new URL): what "also in: ..." names (see index.syndication)."""
+
+    article_id: str
+    source: str | None
+    title: str
+    url: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved chunk with its 1-based rank. ``score`` is the cosine similarity of passage and
     query (higher is better, comparable across modes); ``relevance`` is what the ranking used
@@ -81,6 +93,7 @@ class Hit:
     score: float
     rank: int
     relevance: float = 0.0
+    also_in: tuple[Copy, ...] = ()  # the story's other articles, left out of the results
 
     def to_dict(self) -> dict[str, Any]:
         """The ``newsrag search --json`` object of one passage."""
@@ -101,6 +114,8 @@ class Hit:
         }
         if c.page is not None:  # PDFs only, so other passages keep their shape
             data["page"] = c.page
+        if self.also_in:  # syndicated stories only
+            data["also_in"] = [asdict(copy) for copy in self.also_in]
         return data
 
 
