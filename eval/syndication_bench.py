@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.metadata import parse_date
 from index.syndication import THRESHOLD, Copy, Stories, shingles
 
 
@@ -47,7 +48,13 @@ def main(argv: list[str] | None = None) -> None:
         (
             str(r["doc_id"]),
             texts[str(r["doc_id"])],
-            Copy(str(r["doc_id"]), _site(r.get("url")), str(r.get("title") or ""), r.get("url")),
+            Copy(
+                str(r["doc_id"]),
+                _site(r.get("url")),
+                str(r.get("title") or ""),
+                r.get("url"),
+                parse_date(r.get("publish_date")),
+            ),
         )
         for r in records
     )

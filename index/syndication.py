@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from index.records import Copy, Hit
 SHINGLE_WORDS = 5
 NUM_PERM = 128
 THRESHOLD = 0.4  # estimated Jaccard of 5-word shingles; measured, see the module docstring
+MAX_DAYS_APART = 7  # copies of one story come out within a week of each other
 SEED = 1
 SCHEME = "affine32"  # datasketch 2 hashing; stored signatures are only comparable within it
 _WORD = re.compile(r"\w+")
@@ -59,6 +61,20 @@ def signature(text: str) -> np.ndarray:
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     minhash.update_batch(list(shingles(text)))
     return np.asarray(minhash.hashvalues, dtype=np.uint64)
+
+
+def close_in_time(a: Copy, b: Copy) -> bool:
+    """Whether two articles came out within MAX_DAYS_APART of each other (undated ones are
+    not held back). Copies of a story come out within days; a guide reprinted every year
+    ("When is the Super Bowl?") is a new story each time, and a question asked as of a date
+    needs the one of its year."""
+    if not a.published or not b.published:
+        return True
+    try:
+        days = abs((date.fromisoformat(a.published) - date.fromisoformat(b.published)).days)
+    except ValueError:
+        return True
+    return days <= MAX_DAYS_APART
 
 
 def related_titles(a: Copy, b: Copy) -> bool:
@@ -156,6 +172,7 @@ class Stories:
                 score >= self.threshold
                 and (best is None or score > best[0])
                 and related_titles(copy, self.copies[other])
+                and close_in_time(copy, self.copies[other])
             ):
                 best = (score, other)
         return self.story[best[1]] if best else None
