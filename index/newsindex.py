@@ -194,8 +194,9 @@ class NewsIndex:
         wait: float = 0.0,
     ) -> bool:
         """Delete the index called ``collection`` at ``index_dir`` (or on the Chroma server
-        ``chroma_url``, for every client of it) and its local keyword index; False if there was
-        none. Takes the write lock (waiting up to ``wait`` seconds for another writer)."""
+        ``chroma_url``, for every client of it) with its local keyword index, story groups and
+        watch state; False if there was none. Takes the write lock (waiting up to ``wait``
+        seconds for another writer)."""
         folder = Path(index_dir).expanduser().absolute()
         location = chroma_url or str(folder)
         client = open_client(folder, create=True, chroma_url=chroma_url)
@@ -209,6 +210,11 @@ class NewsIndex:
             keyword = keyword_folder(folder, collection)
             if keyword.is_dir():
                 shutil.rmtree(keyword)
+            stories = stories_folder(folder, collection)
+            if stories.is_dir():
+                shutil.rmtree(stories)
+            # what a watch has read went into this index: read it all again
+            (folder / "watch" / f"{collection}.json").unlink(missing_ok=True)
         return dropped
 
     def ingest(

@@ -134,3 +134,11 @@ def test_list_stories_from_the_cli(fake_settings: Settings) -> None:
     assert sorted(c["source"] for c in group) == sorted(OUTLETS)
     result = CliRunner().invoke(main, [*args, *model[:2]])
     assert result.stdout.startswith("story 1: 3 articles\n")
+
+
+def test_drop_removes_the_story_groups(fake_settings: Settings) -> None:
+    NewsIndex.open(settings=fake_settings, create=True).ingest_articles(story_articles())
+    folder = fake_settings.index_dir / "stories" / fake_settings.collection
+    assert (folder / "stories.json").exists()
+    assert NewsIndex.drop(fake_settings.index_dir, fake_settings.collection)
+    assert not folder.exists()
