@@ -197,7 +197,7 @@ def show_warning(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH|URL...")
 @index_options
 @click.option(
     "--chunk-size",
@@ -241,32 +241,53 @@ def show_warning(
     metavar="MB",
     help="Skip articles whose text is larger [env NEWSRAG_MAX_ARTICLE_MB; default 10].",
 )
+@click.option(
+    "--feed",
+    is_flag=True,
+    help='Read a web page URL as the feed it links to (<link rel="alternate">); feeds and '
+    "sitemaps given directly are recognised without it.",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Fetch URLs on private, loopback and link-local addresses too (refused by default).",
+)
 @wait_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @json_option
 def ingest(
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     rebuild: bool,
     quiet: bool,
     as_json: bool,
+    feed: bool,
+    allow_private: bool,
     **options: Any,
 ) -> None:
-    """Index articles from files and folders (.txt .md .html .json .jsonl).
+    """Index articles from files and folders (.txt .md .html .json .jsonl .pdf) and from URLs
+    of web pages, PDFs, RSS/Atom/JSON feeds and sitemaps.
 
     Re-ingesting is idempotent: unchanged articles are not re-embedded, changed ones replace
     their old passages. Exit code 3 means some inputs were skipped (each is listed).
 
     \b
     Example:
-      newsrag ingest articles/ more.jsonl --index ./idx
+      newsrag ingest articles/ more.jsonl report.pdf --index ./idx
+      newsrag ingest https://example.com/news/feed.xml https://example.com/story.html
     """
     settings = settings_from(**options)
+    from index.fetch import FetchPolicy, is_url
+
+    inputs = [p if is_url(p) else Path(p) for p in paths]
+    fetch = FetchPolicy(allow_private=allow_private)
     progress = None if quiet or as_json else progress_bar("Embedding", "chunk")
     if rebuild:  # built beside the index in use, which readers keep until it is complete
-        index, report = NewsIndex.rebuild(paths, settings=settings, progress=progress)
+        index, report = NewsIndex.rebuild(
+            inputs, settings=settings, progress=progress, fetch=fetch, feed=feed
+        )
     else:
         index = NewsIndex.open(settings=settings, create=True)
-        report = index.ingest(paths, progress=progress)
+        report = index.ingest(inputs, progress=progress, fetch=fetch, feed=feed)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -682,10 +703,19 @@ def eval_command(
 
 @main.command("list")
 @index_options
+@click.option(
+    "--stories",
+    is_flag=True,
+    help="List the stories published more than once (syndicated copies, updates under a new "
+    "URL), each with its articles.",
+)
 @json_option
-def list_command(as_json: bool, **options: Any) -> None:
+def list_command(as_json: bool, stories: bool, **options: Any) -> None:
     """List indexed articles, newest first."""
     index = NewsIndex.open(settings=settings_from(**options))
+    if stories:
+        cli_sources.print_stories(index, as_json)
+        return
     infos = index.articles()
     if as_json:
         print_json([asdict(i) for i in infos])
@@ -724,3 +754,7 @@ def delete(
     for article_id in article_ids:
         index.delete(article_id)
         click.echo(f"Deleted {article_id}")
+
+
+# the watch and sources commands (and list --stories' printing) live in their own module
+from assistant import cli_sources  # noqa: E402

@@ -16,7 +16,7 @@ from assistant.followup import Turn
 from assistant.records import Answer, Citation
 from index.chunking import sentence_spans
 from index.newsindex import NewsIndex
-from index.records import Hit, IngestReport
+from index.records import Copy, Hit, IngestReport
 from index.retrieval import SearchRequest
 
 if TYPE_CHECKING:
@@ -148,6 +148,15 @@ def run_repl(
         turns.append(Turn(answer.question, answer.answer, answer.resolved))
 
 
+def also_in(copies: Sequence[Copy]) -> str:
+    """The other outlets of a story: "Daily Post (2026-03-02), Wire Service"."""
+    names = []
+    for copy in copies:
+        name = copy.source or copy.url or copy.title
+        names.append(f"{name} ({copy.published})" if copy.published else name)
+    return ", ".join(names)
+
+
 def format_hits(hits: Sequence[Hit], width: int = 100, query: str = "") -> str:
     """Ranked passages with their article, date and scores, for ``newsrag search``; each shown
     from the sentence that best matches ``query`` (see :func:`excerpt`)."""
@@ -156,7 +165,10 @@ def format_hits(hits: Sequence[Hit], width: int = 100, query: str = "") -> str:
     lines: list[str] = []
     for hit in hits:
         c = hit.chunk
-        meta = ", ".join(x for x in (c.source, c.published) if x)
+        page = f"p. {c.page}" if c.page is not None else None
+        meta = ", ".join(x for x in (c.source, c.published, page) if x)
+        if hit.also_in:
+            meta += f" · also in: {also_in(hit.also_in)}"
         lines += [
             f"{hit.rank}. {c.title}" + (f" — {meta}" if meta else ""),
             f"   cosine {hit.score:.3f} · relevance {hit.relevance:.3f} · {c.id}",
@@ -234,10 +246,13 @@ def _passages(
     (the sentences to keep in view)."""
     lines: list[str] = []
     for c in citations:
-        meta = ", ".join(x for x in (c.source, c.published) if x)
+        page = f"p. {c.page}" if c.page is not None else None
+        meta = ", ".join(x for x in (c.source, c.published, page) if x)
         lines += ["", f"[{c.n}] {c.title}" + (f" — {meta}" if meta else "")]
         if c.url:
             lines.append(f"    {c.url}")
+        if c.also_in:
+            lines.append("    also in: " + also_in(c.also_in))
         lines.append(
             textwrap.fill(
                 excerpt(c.passage, shown.get(c.n, []), (width - 8) * PASSAGE_LINES),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.claims import backing_sentences, cited_claims
-from index.records import Hit
+from index.records import Copy, Hit
 
 
 @dataclass(frozen=True)
@@ -22,14 +22,28 @@ class Citation:
     passage: str
     start: int
     end: int
+    page: int | None = None  # the PDF page the passage starts on
+    also_in: tuple[Copy, ...] = ()  # the same story from other outlets or URLs
 
     @classmethod
     def from_hit(cls, n: int, hit: Hit) -> Citation:
         c = hit.chunk
-        return cls(n, c.article_id, c.title, c.source, c.published, c.url, c.text, c.start, c.end)
+        return cls(
+            n,
+            c.article_id,
+            c.title,
+            c.source,
+            c.published,
+            c.url,
+            c.text,
+            c.start,
+            c.end,
+            c.page,
+            hit.also_in,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "n": self.n,
             "article_id": self.article_id,
             "title": self.title,
@@ -40,6 +54,11 @@ class Citation:
             "start": self.start,
             "end": self.end,
         }
+        if self.page is not None:  # PDFs only, so other citations keep their shape
+            data["page"] = self.page
+        if self.also_in:  # syndicated stories only
+            data["also_in"] = [asdict(c) if isinstance(c, Copy) else c for c in self.also_in]
+        return data
 
 
 @dataclass(frozen=True)

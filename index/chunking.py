@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import nupunkt
 
 from index.errors import ConfigError
+from index.pdf import page_at
 from index.records import Article, Chunk
 
 _LINE = re.compile(r"[^\n]+")
@@ -118,18 +119,26 @@ class Chunker:
     def chunk(self, article: Article) -> list[Chunk]:
         """The article's chunks, in order; their text is ``article.text[start:end]``."""
         units = self._units(article.text)
+        # a passage stays on one page of a PDF, so its citation can name the page
+        page = [page_at(article.pages, u[0]) for u in units]
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(units):
             j, words = i, 0
-            while j < len(units) and (j == i or words + units[j][2] <= self.size):
+            while j < len(units) and (
+                j == i or (words + units[j][2] <= self.size and page[j] == page[i])
+            ):
                 words += units[j][2]
                 j += 1
             spans.append((units[i][0], units[j - 1][1]))
             if j >= len(units):
                 break
             back, kept = j, 0
-            while back - 1 > i and kept + units[back - 1][2] <= self.overlap:
+            while (
+                back - 1 > i
+                and kept + units[back - 1][2] <= self.overlap
+                and page[back - 1] == page[j]
+            ):
                 back -= 1
                 kept += units[back][2]
             i = back
@@ -166,6 +175,7 @@ class Chunker:
             source=article.source,
             published=article.published,
             url=article.url,
+            page=page_at(article.pages, start),
         )
 
 

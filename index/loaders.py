@@ -26,7 +26,7 @@ from index.records import Article, Problem
 from index.safe_input import FRONT_MATTER, lone_surrogate
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".json", ".jsonl"}
+SUFFIXES = TEXT_SUFFIXES | {".html", ".htm", ".json", ".jsonl", ".pdf"}
 _SNIFF_BYTES = 8192
 DEFAULT_MAX_ARTICLE_BYTES = int(DEFAULT_MAX_ARTICLE_MB * 1_000_000)
 
@@ -132,8 +132,11 @@ def load_file(
         yield Problem(
             name,
             f"unsupported file type {suffix or '(none)'!r}",
-            "use .txt, .md, .html, .json or .jsonl",
+            "use .txt, .md, .html, .json, .jsonl or .pdf",
         )
+        return
+    if suffix == ".pdf":
+        yield from _load_pdf(path, max_bytes)
         return
     if suffix not in {".json", ".jsonl"}:
         too_big = _too_big_file(path, max_bytes * (4 if suffix in {".html", ".htm"} else 1))
@@ -404,14 +407,42 @@ def _name_date(path: Path) -> str | None:
     return parse_date(match.group(1)) if match else None
 
 
+def _load_pdf(path: Path, max_bytes: int) -> Iterator[Article | Problem]:
+    from index.pdf import pdf_article
+
+    too_big = _too_big_file(path, max_bytes * 10)  # a PDF's text is a small part of it
+    if too_big is not None:
+        yield too_big
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        yield Problem(
+            str(path), f"cannot read the file ({exc.strerror or exc})", _read_fix(exc, path)
+        )
+        return
+    item = pdf_article(data, str(path), _path_id(path), path.stem)
+    if isinstance(item, Article) and len(item.text.encode()) > max_bytes:
+        item = too_large(str(path), len(item.text.encode()), max_bytes)
+    yield item
+
+
 def _load_html(path: Path, html: str) -> Article | Problem:
+    return html_article(html, str(path), _path_id(path), path.stem)
+
+
+def html_article(
+    html: str, name: str, fallback_id: str, fallback_title: str, url: str | None = None
+) -> Article | Problem:
+    """The article of an HTML page (trafilatura: title, author, date, site, canonical URL, main
+    text), or the Problem that kept it out. Its id comes from the canonical URL, else ``url``
+    (where the page was fetched), else ``fallback_id``."""
     # imported here: only HTML needs it, and it adds 0.2 s to every command's start
     import trafilatura
     from trafilatura.settings import Document
 
-    name = str(path)
     doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=False
+        html, url=url, with_metadata=True, include_comments=False, include_tables=False
     )
     meta: dict[str, Any] = {}
     if isinstance(doc, Document):
@@ -427,10 +458,10 @@ def _load_html(path: Path, html: str) -> Article | Problem:
             "check that the page holds the article body (not only scripts or "
             "navigation), or save the text as .txt",
         )
-    url = str(meta.get("url") or "") or None
+    url = str(meta.get("url") or "") or url or None
     return Article(
-        id=stable_id(url) if url else _path_id(path),
-        title=title or path.stem,
+        id=stable_id(url) if url else fallback_id,
+        title=title or fallback_title,
         text=text,
         source=meta.get("sitename") or meta.get("hostname") or None,
         author=meta.get("author") or None,

@@ -7,8 +7,10 @@ import shutil
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chromadb.api import ClientAPI
 
@@ -19,9 +21,9 @@ from index.encoders.onnx_encoder import int8_weight_bits, recipe_version
 from index.errors import IndexNotFoundError, NewsragError
 from index.ingest import Progress, ingest
 from index.keyword import KeywordRow, KeywordSync
-from index.loaders import Loaded, load_paths
+from index.loaders import Loaded
 from index.lock import write_lock
-from index.records import Article, ArticleInfo, Hit, IndexStats, IngestReport
+from index.records import Article, ArticleInfo, Copy, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Ranking, Reranker, Retriever, SearchFilters, SearchRequest, as_request
 from index.store import (
@@ -35,6 +37,15 @@ from index.store import (
     server_layout,
     storage_errors,
 )
+from index.syndication import Stories, collapse
+
+if TYPE_CHECKING:
+    from index.fetch import FetchPolicy
+
+
+def stories_folder(index_dir: Path, collection: str) -> Path:
+    """Where the story groups of ``collection`` live (see index.syndication)."""
+    return index_dir / "stories" / collection
 
 
 def keyword_folder(index_dir: Path, collection: str) -> Path:
@@ -54,10 +65,15 @@ def _drop_collections(client: ClientAPI, folder: Path, collection: str, location
             if collection + suffix in names:
                 client.delete_collection(collection + suffix)
                 dropped = True
-    keyword = keyword_folder(folder, collection)
-    if keyword.is_dir():
-        shutil.rmtree(keyword)
+    for kept in (keyword_folder(folder, collection), stories_folder(folder, collection)):
+        if kept.is_dir():
+            shutil.rmtree(kept)
     return dropped
+
+
+def _forget_watch(folder: Path, collection: str) -> None:
+    """What a watch has read went into the dropped index: it reads it all again."""
+    (folder / "watch" / f"{collection}.json").unlink(missing_ok=True)
 
 
 def _remove_unused(root: Path, collection: str, unused: Sequence[str]) -> None:
@@ -108,6 +124,7 @@ class NewsIndex:
         self._embedder = embedder
         self._reranker = reranker
         self._retriever: Retriever | None = None
+        self._stories: tuple[tuple[Path, float], Stories] | None = None  # (folder, mtime), groups
 
     @property
     def embedder(self) -> Embedder:
@@ -119,6 +136,17 @@ class NewsIndex:
                 build.embedding_model, self.settings.batch_size, build.encoder
             )
         return self._embedder
+
+    @property
+    def stories(self) -> Stories:
+        """The story groups of syndicated copies, read again when another process (a watch)
+        changed them."""
+        folder = stories_folder(self.store.data_dir or self.settings.index_dir, self.store.name)
+        meta = folder / "stories.json"
+        stamp = (folder, meta.stat().st_mtime if meta.exists() else 0.0)
+        if self._stories is None or self._stories[0] != stamp:
+            self._stories = (stamp, Stories.open(folder))
+        return self._stories[1]
 
     @property
     def retriever(self) -> Retriever:
@@ -243,9 +271,11 @@ class NewsIndex:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         progress: Callable[[int], Progress] | None = None,
+        fetch: FetchPolicy | None = None,
+        feed: bool = False,
     ) -> tuple[NewsIndex, IngestReport]:
-        """Build the index anew from the articles under ``paths`` and switch to it; returns
-        the new index and its ingest report.
+        """Build the index anew from the articles under ``paths`` (read as :meth:`ingest`
+        reads them) and switch to it; returns the new index and its ingest report.
 
         An embedded index is built in a new folder beside the one in use (which is never
         read, so a damaged one does not matter): processes reading the index keep answering
@@ -254,7 +284,11 @@ class NewsIndex:
         old collections are dropped first. Holds the write lock throughout."""
         settings = settings or Settings.from_env()
         max_bytes = int(settings.max_article_mb * 1_000_000)
-        loaded = load_paths(paths, max_bytes)  # a path that does not exist fails before anything
+        from index.web import load_inputs
+
+        # a path that does not exist fails before anything
+        loaded = load_inputs(paths, max_bytes, fetch, feed=feed)
+        _forget_watch(settings.index_dir, settings.collection)
         if settings.chroma_url:
             return cls._rebuild_on_server(loaded, settings, embedder, progress)
         root = settings.index_dir
@@ -310,28 +344,47 @@ class NewsIndex:
         wait: float = 0.0,
     ) -> bool:
         """Delete the index called ``collection`` at ``index_dir`` (or on the Chroma server
-        ``chroma_url``, for every client of it) and its local keyword index; False if there was
-        none. Takes the write lock (waiting up to ``wait`` seconds for another writer)."""
+        ``chroma_url``, for every client of it) with its local keyword index, story groups and
+        watch state; False if there was none. Takes the write lock (waiting up to ``wait``
+        seconds for another writer)."""
         folder = Path(index_dir).expanduser().absolute()
         location = chroma_url or str(folder)
         client = open_client(folder, create=True, chroma_url=chroma_url)
         with write_lock(folder, location, wait):
             if not chroma_url:
                 dropped = _drop_collections(client, folder, collection, location)
-                return layout.forget(folder, collection) or dropped
+                dropped = layout.forget(folder, collection) or dropped
+                _forget_watch(folder, collection)
+                return dropped
             with storage_errors(location):
                 names = server_layout.names_of(client, collection)
                 dropped = server_layout.forget(client, collection)
             for name in names:
                 dropped = _drop_collections(client, folder, name, location) or dropped
+            _forget_watch(folder, collection)
         return dropped
 
     def ingest(
-        self, paths: Iterable[str | Path], progress: Callable[[int], Progress] | None = None
+        self,
+        paths: Iterable[str | Path],
+        progress: Callable[[int], Progress] | None = None,
+        *,
+        fetch: FetchPolicy | None = None,
+        feed: bool = False,
     ) -> IngestReport:
-        """Read articles under ``paths`` and index what is new or changed."""
+        """Read articles under ``paths`` (files, folders, and URLs of pages, PDFs, feeds and
+        sitemaps, fetched under ``fetch``; ``feed``: a page stands for the feed it links) and
+        index what is new or changed."""
+        from index.web import load_inputs  # httpx and the feed parsers load only when needed
+
         max_bytes = int(self.settings.max_article_mb * 1_000_000)
-        return self._ingest(load_paths(paths, max_bytes), progress)
+        return self._ingest(load_inputs(paths, max_bytes, fetch, feed=feed), progress)
+
+    def ingest_loaded(
+        self, loaded: Loaded, progress: Callable[[int], Progress] | None = None
+    ) -> IngestReport:
+        """Index what a loader read (articles and the problems met reading them)."""
+        return self._ingest(loaded, progress)
 
     def ingest_articles(self, articles: Iterable[Article]) -> IngestReport:
         """Index already-built Article records (for callers with their own loaders)."""
@@ -358,6 +411,15 @@ class NewsIndex:
                 on_group=lambda chunks: rows.extend(self.keyword.rows(chunks)),
             )
             self.keyword.current()  # checks the saved keyword index: a damaged one is rebuilt
+            written = set(report.added) | set(report.updated)
+            if written:
+                stories = self.stories
+                stories.add(
+                    (a.id, a.text, Copy(a.id, a.source, a.title, a.url, a.published))
+                    for a in loaded.articles
+                    if a.id in written
+                )
+                stories.save()
             return report
 
     def writing(self) -> AbstractContextManager[None]:
@@ -383,7 +445,14 @@ class NewsIndex:
         """
         request = as_request(query, k, mode, filters, as_of)
         s = self.settings
-        return self.retriever.find(request.with_defaults(s.top_k, s.search_mode))
+        request = request.with_defaults(s.top_k, s.search_mode)
+        stories = self.stories
+        if not stories.grouped:
+            return self.retriever.find(request)
+        # a story counts once: look deeper, then keep one article of each story
+        k = request.k or s.top_k
+        hits = self.retriever.find(replace(request, k=k * 2 + 5))
+        return collapse(hits, stories, k)
 
     def article(self, article_id: str) -> Article:
         return self.store.article(article_id)
@@ -399,6 +468,10 @@ class NewsIndex:
             self.store.delete(article_id, generation)
             self.keyword.apply((), (article_id,), generation)
             self.store.end_write(generation)
+            stories = self.stories
+            if article_id in stories.story:
+                stories.remove(article_id)
+                stories.save()
 
     def stats(self) -> IndexStats:
         infos = self.store.list_articles()

@@ -26,12 +26,16 @@ class Article:
     published: str | None = None  # YYYY-MM-DD
     url: str | None = None
     origin: str = ""  # where it was read from ("file.jsonl:12"); not part of the content
+    # where each page starts in ``text`` (PDFs; empty for articles without pages)
+    pages: tuple[int, ...] = ()
 
     def content_hash(self) -> str:
         """A digest of everything stored for the article, to tell unchanged from updated. It
         includes ANALYSIS_VERSION, so articles indexed before a change in what ingest derives
         from them (such as speakers) count as updated and are rewritten on the next ingest."""
         payload: dict[str, Any] = {k: v for k, v in asdict(self).items() if k != "origin"}
+        if not self.pages:  # articles without pages hash as they did before pages existed
+            payload.pop("pages")
         payload["analysis"] = ANALYSIS_VERSION
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -61,9 +65,22 @@ class Chunk:
     source: str | None = None
     published: str | None = None
     url: str | None = None
+    page: int | None = None  # the PDF page the passage starts on (1-based)
     # Who speaks in the passage (see index.attribution); None: an index built before newsrag
     # recorded speakers, re-ingest with --force to add them.
     statements: tuple[Statement, ...] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """An article of a story that was published more than once (a wire story reprinted, an
+    article updated under a new URL): what "also in: ..." names (see index.syndication)."""
+
+    article_id: str
+    source: str | None
+    title: str
+    url: str | None = None
+    published: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +93,12 @@ class Hit:
     score: float
     rank: int
     relevance: float = 0.0
+    also_in: tuple[Copy, ...] = ()  # the story's other articles, left out of the results
 
     def to_dict(self) -> dict[str, Any]:
         """The ``newsrag search --json`` object of one passage."""
         c = self.chunk
-        return {
+        data: dict[str, Any] = {
             "rank": self.rank,
             "score": self.score,
             "relevance": self.relevance,
@@ -94,6 +112,11 @@ class Hit:
             "end": c.end,
             "passage": c.text,
         }
+        if c.page is not None:  # PDFs only, so other passages keep their shape
+            data["page"] = c.page
+        if self.also_in:  # syndicated stories only
+            data["also_in"] = [asdict(copy) for copy in self.also_in]
+        return data
 
 
 @dataclass(frozen=True)

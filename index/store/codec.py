@@ -48,6 +48,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
             "title": chunk.title,
             "published": chunk.published,
             "url": chunk.url,
+            "page": chunk.page,
             "statements": None if chunk.statements is None else statement_rows(chunk.statements),
         }
     )
@@ -80,6 +81,7 @@ def article_metadata(article: Article, chunks: int) -> dict[str, Any]:
             "published": article.published,
             "published_int": day_number(article.published or None),
             "url": article.url,
+            "pages": json.dumps(article.pages) if article.pages else None,
             "content_hash": article.content_hash(),
             "chunks": chunks,
             TEXT_KEY: article.text,
@@ -108,6 +110,7 @@ def chunk_from(chunk_id: str, text: str | None, stored: Mapping[str, Any]) -> Ch
         source=_opt(meta, "source"),
         published=_opt(meta, "published"),
         url=_opt(meta, "url"),
+        page=int(meta["page"]) if meta.get("page") is not None else None,
         statements=None if statements is None else statements_from_rows(statements),
     )
 
@@ -122,6 +125,7 @@ def article_from(article_id: str, meta: Mapping[str, Any], document: str | None)
         _opt(meta, "author"),
         _opt(meta, "published"),
         _opt(meta, "url"),
+        pages=tuple(json.loads(str(meta["pages"]))) if meta.get("pages") else (),
     )
 
 

@@ -3,7 +3,7 @@ N concurrent clients asking and searching through /v1/chat/completions, /api/ask
 /api/search for a bounded time while another client uploads articles through /api/articles.
 Prints requests, errors and latency percentiles per route.
 
-    python -m eval.api_load --index ./idx --clients 20 --seconds 60
+    python -m benchmarks.api_load --index ./idx --clients 20 --seconds 60
 
 The index is copied into ``--work`` first, so the uploads never touch it.
 """
