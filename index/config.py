@@ -65,6 +65,9 @@ class Settings:
     lead_weight: float = 0.1
     max_per_article: int = 2
     reranker: str = ""
+    # the learned map applied to a question's vector before the dense search (index/
+    # query_adapter.py): none, default (the one shipped for the index's model) or a file
+    query_adapter: str = "none"
     min_score: float = 0.30
     answer_words: int = 80
     llm: str = ""  # PROVIDER:MODEL for a LangChain chat model; empty = extractive answers only
@@ -136,6 +139,11 @@ class Settings:
             raise ConfigError(
                 f"encoder={self.encoder!r} is not an encoder — use one of "
                 f"{', '.join(ENCODERS)} (NEWSRAG_ENCODER / --encoder)."
+            )
+        if not self.query_adapter.strip():
+            raise ConfigError(
+                "query_adapter is empty — use 'default', 'none' or the path of an adapter "
+                "file (NEWSRAG_QUERY_ADAPTER / --query-adapter)."
             )
         if not self.embedding_model.strip():
             raise ConfigError("embedding_model is empty — name a sentence-transformers model.")
