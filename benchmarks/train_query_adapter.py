@@ -17,6 +17,7 @@ with W pulled towards the identity. Hyper-parameters are chosen by cross-validat
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -81,7 +82,8 @@ def fit(splits: Sequence[Split], train: Sequence[Example], recipe: Recipe) -> np
     torch.manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)
     dim = splits[0].vectors.shape[1]
-    passages = [torch.from_numpy(s.vectors) for s in splits]
+    offsets = np.cumsum([0] + [len(s.vectors) for s in splits])
+    passages = torch.from_numpy(np.concatenate([s.vectors for s in splits]))
     queries = [torch.from_numpy(s.query_vectors) for s in splits]
     eye = torch.eye(dim)
     weight = torch.nn.Parameter(eye.clone())
@@ -90,38 +92,41 @@ def fit(splits: Sequence[Split], train: Sequence[Example], recipe: Recipe) -> np
         order = rng.permutation(len(train))
         for start in range(0, len(order), recipe.batch):
             batch = [train[i] for i in order[start : start + recipe.batch]]
-            optimiser.zero_grad()
-            loss = _batch_loss(batch, passages, queries, weight, recipe, rng)
+            rows, positive, valid = _batch_rows(batch, offsets, rng)
+            q = torch.stack([queries[e.split][e.query] for e in batch])
+            q = torch.nn.functional.normalize(q @ weight.T, dim=1)
+            logits = torch.einsum("bd,bcd->bc", q, passages[rows]) / recipe.temperature
+            everything = logits.masked_fill(~valid, float("-inf"))
+            wanted = logits.masked_fill(~positive, float("-inf"))
+            loss = (torch.logsumexp(everything, 1) - torch.logsumexp(wanted, 1)).mean()
             loss = loss + recipe.reg * ((weight - eye) ** 2).sum() / dim
+            optimiser.zero_grad()
             loss.backward()
             optimiser.step()
     return weight.detach().numpy().astype(np.float32)
 
 
-def _batch_loss(
-    batch: Sequence[Example],
-    passages: Sequence[torch.Tensor],
-    queries: Sequence[torch.Tensor],
-    weight: torch.Tensor,
-    recipe: Recipe,
-    rng: np.random.Generator,
-) -> torch.Tensor:
-    # in-batch negatives: one positive of every question in the batch
-    shared = torch.stack([passages[e.split][int(rng.choice(e.rows[e.positive]))] for e in batch])
-    losses = []
+def _batch_rows(
+    batch: Sequence[Example], offsets: np.ndarray, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per example: its candidates, random passages of its corpus and one positive of each
+    other example (in-batch negatives), as global rows padded to one width, with masks of the
+    positives and of the real entries."""
+    shared = [int(offsets[e.split] + rng.choice(e.rows[e.positive])) for e in batch]
+    lists, positives = [], []
     for j, e in enumerate(batch):
-        q = torch.nn.functional.normalize(weight @ queries[e.split][e.query], dim=0)
-        own = passages[e.split][torch.from_numpy(e.rows)]
-        randoms = passages[e.split][
-            torch.from_numpy(rng.integers(0, len(passages[e.split]), RANDOM_NEGATIVES))
-        ]
-        others = torch.cat([shared[:j], shared[j + 1 :]])
-        logits = torch.cat([own @ q, randoms @ q, others @ q]) / recipe.temperature
-        positive = torch.from_numpy(e.positive)
-        losses.append(
-            torch.logsumexp(logits, 0) - torch.logsumexp(logits[: len(e.rows)][positive], 0)
-        )
-    return torch.stack(losses).mean()
+        size = int(offsets[e.split + 1] - offsets[e.split])
+        randoms = offsets[e.split] + rng.integers(0, size, RANDOM_NEGATIVES)
+        others = [r for i, r in enumerate(shared) if i != j]
+        lists.append(np.concatenate([offsets[e.split] + e.rows, randoms, others]))
+        positives.append(np.concatenate([e.positive, np.zeros(len(randoms) + len(others), bool)]))
+    width = max(len(x) for x in lists)
+    rows = np.zeros((len(batch), width), dtype=np.int64)
+    positive = np.zeros((len(batch), width), dtype=bool)
+    valid = np.zeros((len(batch), width), dtype=bool)
+    for j, (x, p) in enumerate(zip(lists, positives, strict=True)):
+        rows[j, : len(x)], positive[j, : len(x)], valid[j, : len(x)] = x, p, True
+    return torch.from_numpy(rows), torch.from_numpy(positive), torch.from_numpy(valid)
 
 
 def adapted(split: Split, weight: np.ndarray) -> np.ndarray:
@@ -160,21 +165,70 @@ def judge(
     return outcomes
 
 
-def cross_validate(
-    splits: Sequence[Split], recipe: Recipe, ranking: Ranking, k: int = 5
-) -> tuple[Scores, Scores, float]:
-    """(CV scores of the adapter, of the base vectors, seconds of fitting) over ``k`` folds."""
+def fold_weights(
+    splits: Sequence[Split], recipe: Recipe, k: int = 5
+) -> tuple[list[list[tuple[int, int]]], list[np.ndarray], float]:
+    """The ``k`` folds, the adapter fitted without each, and the seconds all fits took."""
     folds = folds_of(splits, k)
-    held, base = [], []
-    seconds = 0.0
-    for i, fold in enumerate(folds):
+    weights = []
+    started = time.perf_counter()
+    for i in range(k):
         train_pairs = [p for j, f in enumerate(folds) if j != i for p in f]
-        started = time.perf_counter()
-        weight = fit(splits, examples(splits, train_pairs), recipe)
-        seconds += time.perf_counter() - started
-        held.extend(judge(splits, fold, weight, ranking))
-        base.extend(judge(splits, fold, None, ranking))
-    return score(held), score(base), seconds
+        weights.append(fit(splits, examples(splits, train_pairs), recipe))
+    return folds, weights, time.perf_counter() - started
+
+
+def held_out(
+    splits: Sequence[Split],
+    folds: Sequence[Sequence[tuple[int, int]]],
+    weights: Sequence[np.ndarray | None],
+    ranking: Ranking,
+) -> Scores:
+    """Each fold ranked with the adapter fitted without it (None: the base vectors)."""
+    outcomes = []
+    for fold, weight in zip(folds, weights, strict=True):
+        outcomes.extend(judge(splits, fold, weight, ranking))
+    return score(outcomes)
+
+
+FUSION_GRID = [(d, t) for d in (1.0, 1.5, 2.0) for t in (0.3, 0.5)]
+
+
+def fusion_grid(
+    splits: Sequence[Split],
+    folds: Sequence[Sequence[tuple[int, int]]],
+    weights: Sequence[np.ndarray],
+    dev: Split | None,
+    dev_weight: np.ndarray | None,
+    ranking: Ranking,
+) -> list[dict[str, object]]:
+    """CV (base and adapted) of dense weight x time weight around the default ranking."""
+    out: list[dict[str, object]] = []
+    for dense_weight, time_weight in FUSION_GRID:
+        r = dataclasses.replace(ranking, dense_weight=dense_weight, time_weight=time_weight)
+        base = held_out(splits, folds, [None] * len(folds), r)
+        cv = held_out(splits, folds, weights, r)
+        print(
+            f"fusion dense={dense_weight} time={time_weight}: CV base {base.row()} "
+            f"adapted {cv.row()}"
+        )
+        line: dict[str, object] = {
+            "dense_weight": dense_weight,
+            "time_weight": time_weight,
+            "cv_base": base.as_dict(),
+            "cv_adapted": cv.as_dict(),
+        }
+        if dev is not None:
+            dev_base = score(evaluate(dev, dev.query_vectors, r))
+            line["dev_base"] = dev_base.as_dict()
+            text = f"  dev base {dev_base.row()}"
+            if dev_weight is not None:
+                dev_adapted = score(evaluate(dev, adapted(dev, dev_weight), r))
+                line["dev_adapted"] = dev_adapted.as_dict()
+                text += f" adapted {dev_adapted.row()}"
+            print(text)
+        out.append(line)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reg", type=float, nargs="+", default=[Recipe.reg])
     parser.add_argument("--temperature", type=float, nargs="+", default=[Recipe.temperature])
     parser.add_argument("--json", type=Path, help="Write every figure here.")
+    parser.add_argument(
+        "--fusion", action="store_true", help="Also report fusion weights on CV (and dev)."
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     splits = [load_split(p) for p in args.train]
@@ -205,8 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     report: dict = {"train": [str(p) for p in args.train], "recipes": []}
     best: tuple[float, Recipe] | None = None
+    fitted = {}
     for recipe in recipes:
-        cv, base, seconds = cross_validate(splits, recipe, ranking, args.folds)
+        folds, weights, seconds = fold_weights(splits, recipe, args.folds)
+        fitted[recipe] = weights
+        cv = held_out(splits, folds, weights, ranking)
+        base = held_out(splits, folds, [None] * len(folds), ranking)
         line = {
             "recipe": recipe.label(),
             "cv": cv.as_dict(),
@@ -214,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "fit_seconds": round(seconds, 1),
         }
         print(
-            f"CV {recipe.label():<44} {cv.row()}  (base {base.row()}) {seconds:.0f} s", flush=True
+            f"CV {recipe.label():<44} {cv.row()}  (base {base.row()}) {seconds:.0f} s",
+            flush=True,
         )
         report["recipes"].append(line)
         key = cv.hit5 + cv.mrr10
@@ -235,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dev base    {dev_base.row()}")
         print(f"dev adapted {dev_adapted.row()}")
         report["dev_base"], report["dev_adapted"] = dev_base.as_dict(), dev_adapted.as_dict()
+    if args.fusion:
+        report["fusion"] = fusion_grid(splits, folds, fitted[recipe], dev, weight, ranking)
     if args.out:
         names = "+".join(p.name for p in args.train)
         QueryAdapter(weight, args.base_model, args.out, f"{names}; {recipe.label()}").save(args.out)
