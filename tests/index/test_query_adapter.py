@@ -150,3 +150,25 @@ def test_the_sample_index_searches_with_the_shipped_adapter(
     assert isinstance(index.retriever, Retriever) and index.retriever.adapter is not None
     hits = index.search(QUESTION, k=3, as_of="2026-01-20")
     assert hits and "rutte" in hits[0].chunk.text.lower() + hits[0].chunk.title.lower()
+
+
+def test_the_search_command_takes_the_flag_and_names_the_fix(
+    fake_settings: Settings, tiny_corpus: list[Article], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    NewsIndex.open(settings=fake_settings, create=True).ingest_articles(tiny_corpus)
+    idx = str(fake_settings.index_dir)
+    common = ["search", "lottery jackpot", "--index", idx, "--embedding-model", "fake:64"]
+    path = tmp_path / "a.npz"
+    permutation_adapter(path)
+    ok = CliRunner().invoke(main, [*common, "--query-adapter", str(path), "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.lstrip().startswith("[")
+    missing = CliRunner().invoke(main, [*common, "--query-adapter", str(tmp_path / "gone.npz")])
+    assert missing.exit_code == 1
+    assert f"No query adapter at {tmp_path / 'gone.npz'} — regenerate it with: make models" in (
+        missing.output
+    )
