@@ -231,6 +231,49 @@ def fusion_grid(
     return out
 
 
+def side_by_side(
+    splits: Sequence[Split],
+    folds: Sequence[Sequence[tuple[int, int]]],
+    weights: Sequence[np.ndarray],
+    dev: Split | None,
+    dev_weight: np.ndarray,
+    ranking: Ranking,
+) -> list[dict[str, object]]:
+    """The benchmark table: each method with base and adapted question vectors, train held-out
+    (each fold ranked by the adapter fitted without it) beside dev (the final adapter)."""
+    pure = dataclasses.replace(ranking, time_weight=0.0, lead_weight=0.0)
+    timed = dataclasses.replace(ranking, lead_weight=0.0)
+    methods = [
+        ("dense", pure, False, "dense"),
+        ("hybrid", pure, False, "hybrid"),
+        ("hybrid + time", timed, True, "hybrid"),
+        ("newsrag default", ranking, True, "hybrid"),
+    ]
+    rows: list[dict[str, object]] = []
+    print(f"{'method':<34} {'train CV: h@1 h@5 MRR R@30 R@100':<34}  dev: h@1 h@5 MRR R@30 R@100")
+    for name, r, use_time, mode in methods:
+        for label, fold_w, dev_w in (("", None, None), (" + adapter", weights, dev_weight)):
+            outcomes = []
+            for i, fold in enumerate(folds):
+                w = None if fold_w is None else fold_w[i]
+                for s, split in enumerate(splits):
+                    qs = [q for t, q in fold if t == s]
+                    if qs:
+                        vectors = split.query_vectors if w is None else adapted(split, w)
+                        outcomes.extend(evaluate(split, vectors, r, qs, use_time, mode))
+            cv = score(outcomes)
+            row: dict[str, object] = {"method": name + label, "train_cv": cv.as_dict()}
+            text = f"{name + label:<34} {cv.row():<34}"
+            if dev is not None:
+                vectors = dev.query_vectors if dev_w is None else adapted(dev, dev_w)
+                dev_scores = score(evaluate(dev, vectors, r, None, use_time, mode))
+                row["dev"] = dev_scores.as_dict()
+                text += f"  {dev_scores.row()}"
+            print(text, flush=True)
+            rows.append(row)
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.train_query_adapter", description=__doc__.split("\n\n")[0]
@@ -297,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dev base    {dev_base.row()}")
         print(f"dev adapted {dev_adapted.row()}")
         report["dev_base"], report["dev_adapted"] = dev_base.as_dict(), dev_adapted.as_dict()
+    report["table"] = side_by_side(splits, folds, fitted[recipe], dev, weight, ranking)
     if args.fusion:
         report["fusion"] = fusion_grid(splits, folds, fitted[recipe], dev, weight, ranking)
     if args.out:
