@@ -128,28 +128,51 @@ def test_an_index_built_with_another_model_asks_for_a_rebuild(
         )
 
 
+def test_default_without_a_shipped_file_names_the_retrain_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "models" / "query-adapter-minilm.npz"
+    monkeypatch.setitem(SHIPPED, "all-MiniLM-L6-v2", missing)
+    with pytest.raises(EmbeddingModelError, match=f"No query adapter at {missing} — regenerate"):
+        resolve("default", "all-MiniLM-L6-v2")
+    permutation_adapter(missing, 384, "all-MiniLM-L6-v2")
+    adapter = resolve("default", "all-MiniLM-L6-v2")
+    assert adapter is not None and adapter.path == missing
+
+
+def near_identity(path: Path) -> QueryAdapter:
+    """A 384-d adapter for the real model: the identity plus a small fixed perturbation."""
+    rng = np.random.default_rng(1)
+    matrix = np.eye(384, dtype=np.float32) + 0.05 * rng.normal(size=(384, 384)).astype(np.float32)
+    adapter = QueryAdapter(matrix, "all-MiniLM-L6-v2", path, "test")
+    adapter.save(path)
+    return adapter
+
+
 @pytest.mark.integration
-def test_the_shipped_adapter_loads_and_encodes_deterministically(real_embedder: Embedder) -> None:
-    adapter = resolve("default", real_embedder.name)
-    assert adapter is not None and adapter.path == SHIPPED["all-MiniLM-L6-v2"]
-    assert adapter.dimension == real_embedder.dimension == 384
+def test_an_adapter_file_loads_and_encodes_a_fixture_deterministically(
+    real_embedder: Embedder, tmp_path: Path
+) -> None:
+    near_identity(tmp_path / "a.npz")
+    adapter = resolve(str(tmp_path / "a.npz"), real_embedder.name)
+    assert adapter is not None and adapter.dimension == real_embedder.dimension == 384
     base = real_embedder.embed_query(QUESTION)
     first, second = adapter.apply(base), adapter.apply(real_embedder.embed_query(QUESTION))
     np.testing.assert_array_equal(first, second)
     assert abs(float(np.linalg.norm(first)) - 1.0) < 1e-5
-    # a learned map near the identity: it moves the question, but not far
-    assert 0.5 < float(np.dot(first, base)) < 0.9999
+    assert 0.5 < float(np.dot(first, base)) < 0.9999  # moved, but not far
 
 
 @pytest.mark.integration
-def test_the_sample_index_searches_with_the_shipped_adapter(
-    sample_index: NewsIndex, real_embedder: Embedder
+def test_the_sample_index_searches_with_an_adapter(
+    sample_index: NewsIndex, real_embedder: Embedder, tmp_path: Path
 ) -> None:
-    settings = sample_index.settings.replace(query_adapter="default")
+    near_identity(tmp_path / "a.npz")
+    settings = sample_index.settings.replace(query_adapter=str(tmp_path / "a.npz"))
     index = NewsIndex(sample_index.store, settings, real_embedder)
     assert isinstance(index.retriever, Retriever) and index.retriever.adapter is not None
     hits = index.search(QUESTION, k=3, as_of="2026-01-20")
-    assert hits and "rutte" in hits[0].chunk.text.lower() + hits[0].chunk.title.lower()
+    assert hits and "rutte" in (hits[0].chunk.text + hits[0].chunk.title).lower()
 
 
 def test_the_search_command_takes_the_flag_and_names_the_fix(
