@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--adapter", action="append", required=True, help="none, default or a file; repeatable."
     )
+    parser.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid")
     parser.add_argument("--json", type=Path, help="Write the figures here.")
     args = parser.parse_args(argv)
     items = [q for q in load_qa(args.questions) if q.answerable and (q.gold or q.evidence)]
@@ -45,11 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ms: list[float] = []
         for item in items:
             started = time.perf_counter()
-            hits = index.search(item.question, k=10, as_of=item.question_date)
+            hits = index.search(item.question, k=10, mode=args.mode, as_of=item.question_date)
             ms.append((time.perf_counter() - started) * 1000)
             ranks.append(first_relevant_rank([h.chunk.text for h in hits], item))
         row = {
             "adapter": choice,
+            "mode": args.mode,
             "questions": len(items),
             "hit@1": round(hit_at(ranks, 1) or 0.0, 4),
             "hit@5": round(hit_at(ranks, 5) or 0.0, 4),
