@@ -164,6 +164,19 @@ def test_an_adapter_file_loads_and_encodes_a_fixture_deterministically(
 
 
 @pytest.mark.integration
+def test_the_shipped_adapter_loads_and_encodes_deterministically(real_embedder: Embedder) -> None:
+    adapter = resolve("default", real_embedder.name)
+    assert adapter is not None and adapter.path == SHIPPED["all-MiniLM-L6-v2"]
+    assert (adapter.base_model, adapter.dimension) == ("all-MiniLM-L6-v2", 384)
+    assert adapter.trained_on.startswith("2025;")  # fitted on the training year, not on dev
+    base = real_embedder.embed_query(QUESTION)
+    first, second = adapter.apply(base), adapter.apply(real_embedder.embed_query(QUESTION))
+    np.testing.assert_array_equal(first, second)
+    assert abs(float(np.linalg.norm(first)) - 1.0) < 1e-5
+    assert 0.5 < float(np.dot(first, base)) < 0.9999
+
+
+@pytest.mark.integration
 def test_the_sample_index_searches_with_an_adapter(
     sample_index: NewsIndex, real_embedder: Embedder, tmp_path: Path
 ) -> None:
