@@ -112,6 +112,13 @@ def search_options(func: F) -> F:
             type=click.Choice(SEARCH_MODES),
             help="Search mode [env NEWSRAG_SEARCH_MODE; default hybrid].",
         ),
+        click.option(
+            "--query-adapter",
+            metavar="none|default|PATH",
+            help="The learned map applied to the question's vector for the dense search: "
+            "none, default (the one shipped for the index's model) or an adapter file "
+            "[env NEWSRAG_QUERY_ADAPTER; default none].",
+        ),
     ]
     for option in options:
         func = option(func)

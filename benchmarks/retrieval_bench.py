@@ -33,6 +33,7 @@ from eval.qa import QAItem, load_qa
 from index.config import ENCODERS, Settings
 from index.embeddings import Embedder, load_embedder, model_location
 from index.newsindex import NewsIndex
+from index.query_adapter import QueryAdapter, resolve
 from index.retrieval import Mode, Ranking, Retriever
 from index.timeframe import parse_day
 
@@ -139,9 +140,14 @@ def build_index(
 
 
 def newsrag_search(
-    index: NewsIndex, mode: Mode, ranking: Ranking, use_time: bool, depth: int = RANK_DEPTH
+    index: NewsIndex,
+    mode: Mode,
+    ranking: Ranking,
+    use_time: bool,
+    depth: int = RANK_DEPTH,
+    adapter: QueryAdapter | None = None,
 ) -> Search:
-    retriever = Retriever(index.store, index.keyword, index.embedder, ranking)
+    retriever = Retriever(index.store, index.keyword, index.embedder, ranking, adapter=adapter)
 
     def search(item: QAItem) -> list[str]:
         as_of = (parse_day(item.question_date) or date.today()) if use_time else None
@@ -309,6 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Settings().encoder,
         help="How the model runs (default newsrag's, %(default)s); vectors are cached per encoder.",
     )
+    parser.add_argument(
+        "--query-adapter",
+        default="none",
+        metavar="none|default|PATH",
+        help="Add a 'newsrag default + query adapter' row with this adapter (default none).",
+    )
     parser.add_argument("--no-peer", action="store_true", help="Skip the txtai row.")
     parser.add_argument("--limit", type=int, default=0, help="Only the first N questions.")
     args = parser.parse_args(argv)
@@ -347,6 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             (f"hybrid + time{suffix}", newsrag_search(index, "hybrid", timed, True)),
             (f"newsrag default{suffix}", newsrag_search(index, "hybrid", ranking, True)),
         ]
+        adapter = resolve(args.query_adapter, embedder.name)
+        if adapter is not None:
+            adapter.check(embedder.name, embedder.dimension, str(index.settings.index_dir))
+            search = newsrag_search(index, "hybrid", ranking, True, adapter=adapter)
+            methods.append((f"newsrag default + query adapter{suffix}", search))
         for name, search in methods:
             log(f"running {name}")
             rows.append(run_method(name, search, items).summary())

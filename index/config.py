@@ -67,6 +67,9 @@ class Settings:
     lead_weight: float = 0.1
     max_per_article: int = 2
     reranker: str = ""
+    # the learned map applied to a question's vector before the dense search (index/
+    # query_adapter.py): none, default (the one shipped for the index's model) or a file
+    query_adapter: str = "none"
     chroma_url: str = ""  # http(s)://HOST:PORT of a Chroma server; empty = embedded Chroma
     lock_wait: float = 0.0  # seconds a write waits for another writer; 0 = stop at once
     max_article_mb: float = DEFAULT_MAX_ARTICLE_MB
@@ -123,6 +126,11 @@ class Settings:
             raise ConfigError(
                 f"encoder={self.encoder!r} is not an encoder — use one of "
                 f"{', '.join(ENCODERS)} (NEWSRAG_ENCODER / --encoder)."
+            )
+        if not self.query_adapter.strip():
+            raise ConfigError(
+                "query_adapter is empty — use 'default', 'none' or the path of an adapter "
+                "file (NEWSRAG_QUERY_ADAPTER / --query-adapter)."
             )
         if not self.embedding_model.strip():
             raise ConfigError("embedding_model is empty — name a sentence-transformers model.")

@@ -23,6 +23,7 @@ from index.ingest import Progress, ingest
 from index.keyword import KeywordRow, KeywordSync
 from index.loaders import Loaded
 from index.lock import write_lock
+from index.query_adapter import QueryAdapter, resolve
 from index.records import Article, ArticleInfo, Copy, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Ranking, Reranker, Retriever, SearchFilters, SearchRequest, as_request
@@ -160,8 +161,20 @@ class NewsIndex:
                 lead_weight=s.lead_weight,
                 max_per_article=s.max_per_article,
             )
-            self._retriever = Retriever(self.store, self.keyword, self.embedder, ranking, reranker)
+            self._retriever = Retriever(
+                self.store, self.keyword, self.embedder, ranking, reranker, self.query_adapter()
+            )
         return self._retriever
+
+    def query_adapter(self) -> QueryAdapter | None:
+        """The query adapter ``settings.query_adapter`` names for this index's model (None when
+        off, or when ``default`` and newsrag ships none for the model); a damaged file or one
+        fitted for another model is an error."""
+        build = self.store.build
+        adapter = resolve(self.settings.query_adapter, build.embedding_model)
+        if adapter is not None:
+            adapter.check(build.embedding_model, build.embedding_dimension, self.store.location)
+        return adapter
 
     @classmethod
     def open(

@@ -17,6 +17,7 @@ from index.config import SEARCH_MODES
 from index.embeddings import Embedder
 from index.errors import ConfigError
 from index.keyword import KeywordIndex, KeywordSync
+from index.query_adapter import QueryAdapter
 from index.records import Hit
 from index.store import ChromaStore
 from index.timeframe import TimePreference, TimeWindow, day_number, parse_day, time_window
@@ -226,12 +227,14 @@ class Retriever:
         embedder: Embedder,
         ranking: Ranking | None = None,
         reranker: Reranker | None = None,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         self.store = store
         self.keyword = keyword
         self.embedder = embedder
         self.ranking = ranking or Ranking()
         self.reranker = reranker
+        self.adapter = adapter
 
     def search(
         self,
@@ -259,13 +262,16 @@ class Retriever:
             return []
         r = self.ranking
         vector = self.embedder.embed_query(query)
+        # the adapter moves the question only for the dense search; a hit's score stays the
+        # base cosine, so thresholds on it (min_score) keep their meaning
+        searched = self.adapter.apply(vector) if self.adapter else vector
         state = self.store.write_state()
         self.store.follow(state)  # another process may have written
         keyword = self.keyword.current(state)
         lists: dict[str, list[tuple[str, float]]] = {}
         tokens = self.keyword.tokenize([query])[0] if mode != "dense" else []
         if mode in ("hybrid", "dense"):
-            lists["dense"] = self.store.nearest(vector, r.candidates, filters.where())
+            lists["dense"] = self.store.nearest(searched, r.candidates, filters.where())
         if mode in ("hybrid", "keyword"):
             found = keyword.search(tokens, r.candidates, filters.mask(keyword))
             lists["keyword"] = [(keyword.rows[row].chunk_id, score) for row, score in found]
@@ -330,7 +336,7 @@ class Retriever:
             if candidate.chunk_id not in chunks:
                 continue  # deleted between ranking and fetching
             chunk, stored = chunks[candidate.chunk_id]
-            cosine = candidate.cosine
+            cosine = candidate.cosine if self.adapter is None else None
             if cosine is None:
                 cosine = float(np.dot(stored, vector))
             hits.append(Hit(chunk, round(cosine, 6), len(hits) + 1, round(candidate.relevance, 6)))
