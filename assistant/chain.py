@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.answerer import statements_of
+from assistant.candidates import statements_of
 from assistant.choices import named_options, read_options
 from assistant.questions import fold, mentions, speech_subject
 from assistant.records import Answer

@@ -26,7 +26,15 @@ def test_chain_runs_retrieve_then_answer(fake_index: NewsIndex, tiny_corpus: lis
         {"question": "Which syndicate shared a record lottery jackpot?", "k": 3}
     )
     assert len(answer.hits) == 3
-    assert answer.citations and answer.citations[0].article_id == "lottery"
+    # the fake embedder's cosines mean nothing to the trained scorer: the chain's plumbing only
+    assert answer.citations
+    assert {c.article_id for c in answer.citations} <= {h.chunk.article_id for h in answer.hits}
+
+
+def test_the_lottery_question_cites_the_lottery_article(sample_index: NewsIndex) -> None:
+    answer = Assistant(sample_index).ask("Which syndicate shared a record lottery jackpot?")
+    assert not answer.refused
+    assert "lottery" in answer.citations[0].title.lower() or "jackpot" in answer.answer
 
 
 def test_retriever_drops_into_a_langchain_chain(
