@@ -417,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report["train"] = [str(f) for f in a.train]
     report["n_train"] = len(cases)
     report["n_dev"] = len(dev)
-    (a.out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    (a.out / "training.json").write_text(json.dumps(report, indent=1) + "\n")
     print(
         json.dumps(
             {k: v for k, v in report.items() if k != "refusal"}
