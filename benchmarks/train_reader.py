@@ -330,6 +330,12 @@ def train_refusal(
     }
 
 
+def hand_accuracy(tables: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Choice accuracy of the old hand-weighted support (assistant.choices) alone: the before."""
+    col = OPTION_FEATURES.index("support")
+    return float(np.mean([bool(len(t) and y[int(np.argmax(t[:, col]))]) for t, y in tables]))
+
+
 def train(
     data: Sequence[Prepared], dev: Sequence[Prepared]
 ) -> tuple[dict[str, LinearModel], dict[str, Any]]:
@@ -372,6 +378,8 @@ def train(
             None,
             [o for o, h in zip(oof_opt, held, strict=True) if h],
         ),
+        "train_hand_weighted_support": hand_accuracy(tables),
+        "dev_hand_weighted_support": hand_accuracy(dtables),
         "dev_answer_in_passages": choice_accuracy(
             [t for t, h in zip(dtables, dheld, strict=True) if h], options
         ),

@@ -251,9 +251,10 @@ def test_eval_on_the_sample_set(sample_index_dir: Path, tmp_path: Path) -> None:
     assert lines[header].split()[:3] == ["answerable", "n", "hit@1"]
     assert lines[header + 3].split()[:3] == ["false", "16", "n/a"]
     assert report["citation_validity"] == 1.0
-    # quality floors measured on this set (README results table), so regressions show up here
-    assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.85
-    assert report["false_refusal_rate"] <= 0.05 and report["refusal_accuracy"] == 1.0
+    # quality floors measured on this set with the learned reader (docs/reader.md: 0.79 recall,
+    # 0.56 refusal; the hand rules fitted to this set had 0.96 and 1.0), so regressions show
+    assert report["hit@5"] >= 0.9 and report["answer_recall"] >= 0.75
+    assert report["false_refusal_rate"] <= 0.05 and report["refusal_accuracy"] >= 0.5
     assert report["choices_given"] is True and report["choice_accuracy"] >= 0.9
     assert report["n"] == len(report["results"]) == 40
     assert set(report["results"][0]) >= {
