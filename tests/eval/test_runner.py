@@ -501,3 +501,14 @@ def test_write_report_writes_utf8_json(report: EvalReport, tmp_path: Path) -> No
     text = path.read_text(encoding="utf-8")
     assert "Norvik\u2019s plant" in text
     assert json.loads(text) == report.to_dict()
+
+
+def test_by_kind_groups_questions_by_the_kind_read_from_their_text(clock: FakeClock) -> None:
+    report = run_eval(FakeAssistant(SCRIPTS), ITEMS, by="kind").to_dict()
+
+    # q1/q3/q5 ask for a fact, q2 "how did Rutte describe", q4 what Rutte said
+    assert report["by"] == "kind"
+    assert {kind: g["n"] for kind, g in report["groups"].items()} == {
+        "fact": 3,
+        "said": 2,
+    }
