@@ -223,6 +223,10 @@ def unit_metrics(
     if not reach:
         return {}
     top1 = np.mean([d.y[int(np.argmax(p))] for d, p in reach])
+    col = UNIT_FEATURES.index("named_passage")
+    masked = [
+        d.y[int(np.argmax(np.where(d.x[:, col] >= d.x[:, col].max(), p, -1.0)))] for d, p in reach
+    ]
     top3 = np.mean([d.y[np.argsort(-p)[:3]].any() for d, p in reach])
     cos = [d.y[int(np.argmax(d.x[:, 0]))] for d, _ in reach]
     return {
@@ -230,6 +234,7 @@ def unit_metrics(
         "top1": float(top1),
         "top3": float(top3),
         "top1_by_cosine_alone": float(np.mean(cos)),
+        "top1_best_named_passages_only": float(np.mean(masked)),
     }
 
 
