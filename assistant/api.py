@@ -64,8 +64,15 @@ class Assistant:
         self.chain = build_chain(index, self.answerer, self.settings.top_k)
 
     def _default_answerer(self) -> Answerer:
-        """The extractive answerer, or the LLM named by ``settings.llm`` on top of it."""
+        """The extractive answerer (the learned one with ``reader="learned"``), or the LLM
+        named by ``settings.llm`` on top of the extractive one."""
         if not self.settings.llm:
+            if self.settings.reader == "learned":
+                from assistant.learned import LearnedAnswerer
+
+                return LearnedAnswerer(
+                    self.extractive.embedder, self.settings.answer_words, self.settings.min_score
+                )
             return self.extractive
         from assistant.llm import LLMAnswerer, load_chat_model  # langchain only when asked for
 

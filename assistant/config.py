@@ -9,6 +9,8 @@ from dataclasses import dataclass, fields, replace
 from index.config import Settings, positive
 from index.errors import ConfigError
 
+READERS = ("rules", "learned")
+
 
 @dataclass(frozen=True)
 class AssistantSettings(Settings):
@@ -23,6 +25,9 @@ class AssistantSettings(Settings):
     answer_words: int = 80
     llm: str = ""  # PROVIDER:MODEL for a LangChain chat model; empty = extractive answers only
     llm_base_url: str = ""  # an OpenAI-compatible server (llama.cpp, vLLM, LM Studio)
+    # which extractive answerer: "rules" (hand-weighted, the default) or "learned" (the models
+    # under models/reader/, trained on 2025; opt-in until it beats the rules: docs/reader.md)
+    reader: str = "rules"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -31,6 +36,11 @@ class AssistantSettings(Settings):
             raise ConfigError(
                 f"min_score={self.min_score} is not a cosine similarity — use a value "
                 "between -1 and 1 (default 0.30)."
+            )
+        if self.reader not in READERS:
+            raise ConfigError(
+                f"reader={self.reader!r} is not an answerer — use one of {', '.join(READERS)} "
+                "(NEWSRAG_READER)."
             )
         if self.llm and ":" not in self.llm:
             raise ConfigError(

@@ -19,6 +19,7 @@ HEADLINE: tuple[tuple[str, str, int], ...] = (
     ("mrr@10", "MRR@10", 4),
     ("answer_recall", "answer recall", 4),
     ("evidence_cited", "evidence cited", 4),
+    ("evidence_all_cited", "evidence all cited", 4),
     ("choice_accuracy", "choice accuracy", 4),
     ("refusal_accuracy", "refusal accuracy", 4),
     ("false_refusal_rate", "false refusal rate", 4),
@@ -60,6 +61,7 @@ class QuestionResult:
     first_relevant_rank: int | None = None
     answer_hit: bool | None = None
     evidence_cited: bool | None = None  # a citation's passage holds the evidence or gold answer
+    evidence_all_cited: bool | None = None  # every evidence span is in the answer or a citation
     chosen_choice: str | None = None
     correct_choice: bool | None = None
     invalid_citations: tuple[int, ...] = ()  # the [n] whose passage is not the article's text
@@ -77,6 +79,7 @@ class QuestionResult:
             "first_relevant_rank": self.first_relevant_rank,
             "answer_hit": self.answer_hit,
             "evidence_cited": self.evidence_cited,
+            "evidence_all_cited": self.evidence_all_cited,
             "chosen_choice": self.chosen_choice,
             "correct_choice": self.correct_choice,
             "invalid_citations": list(self.invalid_citations),
@@ -107,6 +110,7 @@ class EvalReport:
     mrr_at_10: float | None
     answer_recall: float | None
     evidence_cited: float | None
+    evidence_all_cited: float | None
     choice_accuracy: float | None
     refusal_accuracy: float | None
     false_refusal_rate: float | None
@@ -147,6 +151,7 @@ class EvalReport:
             "mrr@10": self.mrr_at_10,
             "answer_recall": self.answer_recall,
             "evidence_cited": self.evidence_cited,
+            "evidence_all_cited": self.evidence_all_cited,
             "choice_accuracy": self.choice_accuracy,
             "refusal_accuracy": self.refusal_accuracy,
             "false_refusal_rate": self.false_refusal_rate,

@@ -9,12 +9,14 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from assistant.chain import OPTION_DEPTH, answer_passages, option_passages, search_depth
+from assistant.parse import kind_of
 from assistant.records import Answer
 from eval.metrics import (
     RANK_DEPTH,
     answer_hit,
     chosen_choice,
     citation_valid,
+    contains,
     first_relevant_rank,
     hit_at,
     is_relevant,
@@ -22,6 +24,7 @@ from eval.metrics import (
     mrr_at,
     percentile,
     same_choice,
+    strip_markers,
     word_count,
 )
 from eval.qa import QAItem
@@ -131,9 +134,21 @@ def run_eval(
 MISSING = "(none)"  # the group of questions without the ``--by`` field
 
 
+KIND = "kind"  # ``--by kind``: the kind of question (assistant.parse), read from its text
+
+
+def label_of(item: QAItem, field: str) -> str | None:
+    """The item's ``field`` for ``--by``; ``kind`` is the question's kind unless the Q&A file
+    has a field of that name."""
+    value = item.label(field)
+    if value is None and field == KIND:
+        return kind_of(item.question)
+    return value
+
+
 def check_group_field(items: Sequence[QAItem], field: str) -> None:
     """Refuse a ``--by`` field that no question has, naming the fields they do have."""
-    if any(item.label(field) is not None for item in items):
+    if field == KIND or any(item.label(field) is not None for item in items):
         return
     known = sorted(
         {
@@ -156,7 +171,7 @@ def group_results(
     appearance; questions without the field form the group "(none)", last."""
     groups: dict[str, list[QuestionResult]] = {}
     for r in results:
-        groups.setdefault(r.item.label(field) or MISSING, []).append(r)
+        groups.setdefault(label_of(r.item, field) or MISSING, []).append(r)
     return sorted(groups.items(), key=lambda pair: pair[0] == MISSING)
 
 
@@ -202,12 +217,23 @@ def score_question(
         evidence_cited=(
             any(is_relevant(c.passage, item) for c in answer.citations) if scored else None
         ),
+        evidence_all_cited=all_cited(answer, item) if scored else None,
         chosen_choice=chosen,
         correct_choice=same_choice(chosen, item.correct_choice) if item.choices else None,
         invalid_citations=tuple(
             c.n for c in answer.citations if not citation_valid(c, texts.get(c.article_id) or "")
         ),
     )
+
+
+def all_cited(answer: Answer, item: QAItem) -> bool:
+    """Whether every evidence span of ``item`` (its gold answers when it has none) is in the
+    answer or in one of its cited passages; a refusal cites nothing."""
+    if answer.refused:
+        return False
+    texts = [strip_markers(answer.answer), *(c.passage for c in answer.citations)]
+    needles = item.evidence or item.gold
+    return all(any(contains(t, n) for t in texts) for n in needles)
 
 
 def summarize(
@@ -241,6 +267,7 @@ def summarize(
         mrr_at_10=_round(mrr_at(ranks, 10)),
         answer_recall=_round(_share([bool(r.answer_hit) for r in scored])),
         evidence_cited=_round(_share([bool(r.evidence_cited) for r in scored])),
+        evidence_all_cited=_round(_share([bool(r.evidence_all_cited) for r in scored])),
         choice_accuracy=_round(_share([bool(r.correct_choice) for r in with_choices])),
         refusal_accuracy=_round(_share([r.answer.refused for r in unanswerable])),
         false_refusal_rate=_round(_share([r.answer.refused for r in answerable])),

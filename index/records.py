@@ -65,10 +65,11 @@ class Chunk:
     source: str | None = None
     published: str | None = None
     url: str | None = None
-    page: int | None = None  # the PDF page the passage starts on (1-based)
     # Who speaks in the passage (see index.attribution); None: an index built before newsrag
     # recorded speakers, re-ingest with --force to add them.
     statements: tuple[Statement, ...] | None = field(default=None, compare=False)
+    page: int | None = None  # the PDF page the passage starts on (1-based); after statements,
+    # so positional Chunk(...) calls written before pages existed keep their meaning
 
 
 @dataclass(frozen=True)

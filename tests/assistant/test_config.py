@@ -7,6 +7,7 @@ import pytest
 from assistant.config import AssistantSettings
 from index.config import Settings
 from index.errors import ConfigError
+from index.newsindex import NewsIndex
 
 
 def test_answer_settings_come_from_the_same_environment(tmp_path: Path) -> None:
@@ -58,3 +59,21 @@ def test_bad_answer_settings_name_the_fix() -> None:
         AssistantSettings(answer_words=0)
     with pytest.raises(ConfigError, match="chunk_overlap=50 must be at least 0"):
         AssistantSettings(chunk_size=40, chunk_overlap=50)  # the index's checks still run
+    with pytest.raises(ConfigError) as err:
+        AssistantSettings.from_env({"NEWSRAG_READER": "neural"})
+    assert str(err.value) == (
+        "reader='neural' is not an answerer — use one of rules, learned (NEWSRAG_READER)."
+    )
+
+
+def test_the_reader_setting_picks_the_extractive_answerer(fake_index: NewsIndex) -> None:
+    from assistant.answerer import ExtractiveAnswerer
+    from assistant.api import Assistant
+    from assistant.learned import LearnedAnswerer
+
+    rules = Assistant(fake_index)
+    assert type(rules.answerer) is ExtractiveAnswerer
+    settings = AssistantSettings.of(fake_index.settings, {"NEWSRAG_READER": "learned"})
+    learned = Assistant(NewsIndex(fake_index.store, settings, fake_index.embedder))
+    assert type(learned.answerer) is LearnedAnswerer
+    assert learned.ask("Who won the derby?").answerer == rules.ask("Who won the derby?").answerer

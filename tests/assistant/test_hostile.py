@@ -110,6 +110,9 @@ def assert_quoted_and_cited(answer: Answer) -> None:
     for segment, n in segments:
         lead = next((lead for lead in leads if segment.startswith(lead)), "")
         sentence = segment[len(lead) :]
+        # a sentence opening with "He"/"She" away from its antecedent names its speaker first
+        speaker = re.match(r"\([^()\[\]]+:\) ", sentence)
+        sentence = sentence[speaker.end() :] if speaker else sentence
         cited = passages[int(n)]
         assert sentence in cited.passage, (sentence, cited.article_id)
         if "PWNED" in sentence or "instructions" in sentence:

@@ -242,6 +242,14 @@ def test_answer_choice_and_refusal_metrics(report: EvalReport) -> None:
         None,
     ]
     assert data["evidence_cited"] == 0.3333
+    # every evidence span in the answer or a cited passage: q1 only
+    assert [results[q]["evidence_all_cited"] for q in ("q1", "q2", "q3", "q4")] == [
+        True,
+        False,
+        False,
+        None,
+    ]
+    assert data["evidence_all_cited"] == 0.3333
     assert (results["q1"]["chosen_choice"], results["q1"]["correct_choice"]) == ("Russia", True)
     assert (results["q2"]["chosen_choice"], results["q2"]["correct_choice"]) == (None, False)
     assert results["q3"]["correct_choice"] is None
@@ -384,6 +392,7 @@ def test_to_dict_has_every_documented_key(report: EvalReport) -> None:
         "mrr@10",
         "answer_recall",
         "evidence_cited",
+        "evidence_all_cited",
         "choice_accuracy",
         "refusal_accuracy",
         "false_refusal_rate",
@@ -492,3 +501,14 @@ def test_write_report_writes_utf8_json(report: EvalReport, tmp_path: Path) -> No
     text = path.read_text(encoding="utf-8")
     assert "Norvik\u2019s plant" in text
     assert json.loads(text) == report.to_dict()
+
+
+def test_by_kind_groups_questions_by_the_kind_read_from_their_text(clock: FakeClock) -> None:
+    report = run_eval(FakeAssistant(SCRIPTS), ITEMS, by="kind").to_dict()
+
+    # q1/q3/q5 ask for a fact, q2 "how did Rutte describe", q4 what Rutte said
+    assert report["by"] == "kind"
+    assert {kind: g["n"] for kind, g in report["groups"].items()} == {
+        "fact": 3,
+        "said": 2,
+    }
