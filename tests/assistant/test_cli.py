@@ -448,7 +448,7 @@ def test_llm_setting_without_provider_names_the_fix(sample_index_dir: Path) -> N
 def test_chat_auth_users_from_flags_env_and_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant.cli import read_users
+    from assistant.cli_server import read_users
 
     users = tmp_path / "users.txt"
     users.write_text("# team\nana:s3cret\n\nbo:pa:ss\n", encoding="utf-8")
