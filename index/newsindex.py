@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date
@@ -19,6 +19,13 @@ from index.config import Settings
 from index.embeddings import Embedder, canonical_model_name, load_embedder
 from index.encoders.onnx_encoder import int8_weight_bits, recipe_version
 from index.errors import IndexNotFoundError, NewsragError
+from index.folders import (
+    drop_collections,
+    forget_watch,
+    keyword_folder,
+    remove_unused,
+    stories_folder,
+)
 from index.ingest import Progress, ingest
 from index.keyword import KeywordRow, KeywordSync
 from index.loaders import Loaded
@@ -42,59 +49,6 @@ from index.syndication import Stories, collapse
 
 if TYPE_CHECKING:
     from index.fetch import FetchPolicy
-
-
-def stories_folder(index_dir: Path, collection: str) -> Path:
-    """Where the story groups of ``collection`` live (see index.syndication)."""
-    return index_dir / "stories" / collection
-
-
-def keyword_folder(index_dir: Path, collection: str) -> Path:
-    """Where the keyword index of ``collection`` lives: beside Chroma's files (``index_dir``:
-    the folder holding them, see index.store.layout; with a Chroma server, the local index
-    folder all the same)."""
-    return index_dir / "keyword" / collection
-
-
-def _drop_collections(client: ClientAPI, folder: Path, collection: str, location: str) -> bool:
-    """Delete ``collection``'s Chroma collections in ``client`` and its keyword index in
-    ``folder``; False if there were none."""
-    dropped = False
-    with storage_errors(location, folder):
-        names = {c.name for c in client.list_collections()}
-        for suffix in ("_articles", "_chunks"):
-            if collection + suffix in names:
-                client.delete_collection(collection + suffix)
-                dropped = True
-    for kept in (keyword_folder(folder, collection), stories_folder(folder, collection)):
-        if kept.is_dir():
-            shutil.rmtree(kept)
-    return dropped
-
-
-def _forget_watch(folder: Path, collection: str) -> None:
-    """What a watch has read went into the dropped index: it reads it all again."""
-    (folder / "watch" / f"{collection}.json").unlink(missing_ok=True)
-
-
-def _remove_unused(root: Path, collection: str, unused: Sequence[str]) -> None:
-    """Delete what a rebuild replaced and no reader can still use. The index folder's own
-    files (an index's first layout) are dropped collection by collection, since other
-    collections may share them; a damaged database there is left with a warning."""
-    for relative in unused:
-        if relative != layout.HERE:
-            layout.remove_build(root, relative)
-            continue
-        try:
-            client = open_client(root, create=False, location=str(root))
-            _drop_collections(client, root, collection, str(root))
-        except NewsragError as exc:
-            warnings.warn(
-                f"The old index files in {root} were not removed ({exc}); the index no longer "
-                f"uses them — delete {root / 'chroma.sqlite3'} when no other collection "
-                "lives there.",
-                stacklevel=2,
-            )
 
 
 class NewsIndex:
@@ -301,7 +255,7 @@ class NewsIndex:
 
         # a path that does not exist fails before anything
         loaded = load_inputs(paths, max_bytes, fetch, feed=feed)
-        _forget_watch(settings.index_dir, settings.collection)
+        forget_watch(settings.index_dir, settings.collection)
         if settings.chroma_url:
             return cls._rebuild_on_server(loaded, settings, embedder, progress)
         root = settings.index_dir
@@ -317,7 +271,7 @@ class NewsIndex:
                 raise
             unused = layout.publish(root, settings.collection, build)
             index.store.follow_layout(root)
-            _remove_unused(root, settings.collection, unused)
+            remove_unused(root, settings.collection, unused)
         return index, report
 
     @classmethod
@@ -339,13 +293,13 @@ class NewsIndex:
                 report = index._ingest(loaded, progress, locked=True)
             except BaseException:
                 with contextlib.suppress(NewsragError):  # the server may be what failed
-                    _drop_collections(client, settings.index_dir, name, location)
+                    drop_collections(client, settings.index_dir, name, location)
                 raise
             with storage_errors(location):
                 unused = server_layout.publish(client, base, name)
             index.store.follow_layout(None, base)
             for old in unused:
-                _drop_collections(client, settings.index_dir, old, location)
+                drop_collections(client, settings.index_dir, old, location)
         return index, report
 
     @staticmethod
@@ -365,16 +319,16 @@ class NewsIndex:
         client = open_client(folder, create=True, chroma_url=chroma_url)
         with write_lock(folder, location, wait):
             if not chroma_url:
-                dropped = _drop_collections(client, folder, collection, location)
+                dropped = drop_collections(client, folder, collection, location)
                 dropped = layout.forget(folder, collection) or dropped
-                _forget_watch(folder, collection)
+                forget_watch(folder, collection)
                 return dropped
             with storage_errors(location):
                 names = server_layout.names_of(client, collection)
                 dropped = server_layout.forget(client, collection)
             for name in names:
-                dropped = _drop_collections(client, folder, name, location) or dropped
-            _forget_watch(folder, collection)
+                dropped = drop_collections(client, folder, name, location) or dropped
+            forget_watch(folder, collection)
         return dropped
 
     def ingest(

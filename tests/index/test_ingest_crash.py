@@ -17,9 +17,9 @@ import pytest
 
 from index import NewsIndex, Settings
 from index.embeddings import Embedder
+from index.folders import keyword_folder
 from index.ingest import ARTICLES_PER_COMMIT
 from index.keyword import KeywordIndex
-from index.newsindex import keyword_folder
 from index.store import chunk_fields
 from tests.conftest import ROOT, SAMPLE_CORPUS
 
