@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answerer import ExtractiveAnswerer
+from assistant.api import Assistant
 from assistant.gguf_file import ModelFileError
 from assistant.grounded import (
     LocalAnswerer,
@@ -24,8 +25,11 @@ from assistant.grounded import (
 from assistant.llama import LlamaModel, ModelRuntimeError, default_threads
 from assistant.local_models import PACKAGED, load_local_model, packaged_path
 from assistant.records import Answer
+from index.config import Settings
 from index.embeddings import Embedder, FakeEmbedder
+from index.newsindex import NewsIndex
 from index.records import Chunk, Hit
+from tests.assistant.test_cli import RUTTE_QUESTION, run
 from tests.assistant.test_local_models import write_gguf
 from tests.conftest import HEADLINES
 
@@ -219,3 +223,34 @@ def test_llama_cpp_refusing_a_file_is_an_error_naming_it(tmp_path: Path) -> None
         LlamaModel.load(path)
     assert str(error.value).startswith(f"llama.cpp cannot load the GGUF model {path}: ")
     assert "an architecture this llama.cpp knows" in str(error.value)
+
+
+# --- the route: --llm gguf:NAME builds the local answerer, in the CLI and the Python API ---
+
+
+@pytest.mark.integration
+def test_the_assistant_streams_from_gguf_smollm2(
+    smollm2: LlamaModel, sample_index_dir: Path, real_embedder: Embedder
+) -> None:
+    settings = Settings(llm="gguf:smollm2")
+    assistant = Assistant(
+        NewsIndex.open(sample_index_dir, settings=settings, embedder=real_embedder)
+    )
+    assert isinstance(assistant.answerer, LocalAnswerer)
+    parts = list(assistant.stream(RUTTE_QUESTION))
+    assert len(parts) > 2 and all(isinstance(p, str) for p in parts[:-1])
+    final = parts[-1]
+    assert isinstance(final, Answer) and final.answerer == "llm:gguf:smollm2"
+
+
+@pytest.mark.integration
+def test_ask_with_a_packaged_model_not_assembled_names_the_command(
+    sample_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSRAG_MODELS", str(tmp_path))
+    code, out, err = run(
+        "ask", RUTTE_QUESTION, "--index", str(sample_index_dir), "--llm", "gguf:qwen2.5-1.5b"
+    )
+    assert code == 1 and out == ""
+    assert "Qwen2.5-Coder-1.5B-Instruct Q4_K_M is not assembled at" in err
+    assert "run 'make local-models'" in err and "Traceback" not in err
