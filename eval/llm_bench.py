@@ -118,6 +118,16 @@ def run(index: NewsIndex, items: list[QAItem], spec: str) -> dict[str, Any]:
         "first_token_s": _p50(timed.timings.first),
         "answer_p50_s": _p50(timed.timings.total),
         "choice_p50_s": round(chosen.p50_ms / 1000, 2) if chosen.p50_ms else None,
+        "questions": [
+            {
+                "id": o.item.id,
+                "open_hit": o.answer_hit,
+                "choice_correct": c.correct_choice,
+                "answer": o.answer.answer,
+                "unsupported": list(o.answer.unsupported),
+            }
+            for o, c in zip(opened.results, chosen.results, strict=True)
+        ],
     }
     if model is not None:
         usage = timed.timings.usage
@@ -188,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = []
     for spec in args.llm or [EXTRACTIVE]:
         rows.append(run(index, items, spec))
-        print(json.dumps(rows[-1]), flush=True)
+        print(json.dumps({k: v for k, v in rows[-1].items() if k != "questions"}), flush=True)
     print(table(rows))
     if args.out:
         args.out.write_text(json.dumps({"questions": str(args.questions), "rows": rows}, indent=2))
