@@ -17,8 +17,10 @@ from dataclasses import dataclass, replace
 from assistant.answerer import ExtractiveAnswerer
 from assistant.chat_models import short_reason
 from assistant.citecheck import CitationChecker
+from assistant.claims import answer_units
 from assistant.llama import LlamaModel
 from assistant.llm import THINKING, as_data, checked_answer, fall_back
+from assistant.questions import content_words
 from assistant.records import Answer
 from index.chunking import sentence_spans
 from index.errors import NewsragError
@@ -183,6 +185,7 @@ class LocalAnswerer:
             yield fall_back(self.spec, extractive, "it returned an empty answer")
             return
         cited = [e.hit for e in evidence]
+        text = cite_unmarked(text, cited, self.checker)
         yield checked_answer(self.checker, self.name, question, text, cited, hits)
 
     def choose(self, question: str, hits: Sequence[Hit], choices: Sequence[str]) -> Answer:
@@ -213,6 +216,22 @@ class LocalAnswerer:
             return replace(picked, answerer=self.name)
         # the reader's sentences were chosen for another option: show its open answer instead
         return replace(opened, choice=option, answerer=self.name)
+
+
+def cite_unmarked(text: str, cited: Sequence[Hit], checker: CitationChecker) -> str:
+    """``text`` with each sentence the model left without a ``[n]`` cited to the first evidence
+    passage that backs it by the citation check; one that none backs stays unmarked (and is
+    flagged as unsupported). Qwen2.5-1.5B left most sentences unmarked."""
+    units = answer_units(text)
+    parts = []
+    for i, unit in enumerate(units):
+        markers = unit.cited
+        if not markers and content_words(unit.body):
+            backing = next((n for n, h in enumerate(cited, 1) if checker.backed(unit.body, [h])), 0)
+            markers = [backing] if backing else []
+        tail = "".join(f"[{n}]" for n in markers)
+        parts.append((unit.gap if i else "") + unit.body + (f" {tail}" if tail else ""))
+    return "".join(parts)
 
 
 def markers_last(text: str) -> str:

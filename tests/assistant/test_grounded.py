@@ -14,11 +14,13 @@ import pytest
 
 from assistant.answerer import ExtractiveAnswerer
 from assistant.api import Assistant
+from assistant.citecheck import CitationChecker
 from assistant.gguf_file import ModelFileError
 from assistant.grounded import (
     LocalAnswerer,
     answer_messages,
     choice_messages,
+    cite_unmarked,
     evidence_of,
     markers_last,
 )
@@ -77,6 +79,22 @@ def test_markers_that_open_an_answer_move_to_the_end_of_its_first_sentence() -> 
     assert markers_last("[1] 1,200 workers") == "1,200 workers [1]"
     assert markers_last("[2][1] It hires 1,200. It opened.") == "It hires 1,200. [2][1] It opened."
     assert markers_last("It hires 1,200 [1].") == "It hires 1,200 [1]."
+
+
+def test_a_sentence_left_unmarked_is_cited_to_the_passage_that_backs_it() -> None:
+    hits = [hit("lottery", 1), hit("chips", 2)]
+    checker = CitationChecker(FakeEmbedder(256))
+    text = cite_unmarked(
+        "The firm plans to hire 1,200 workers. Each member will get 9 million euros. "
+        "Forty workers shared a record lottery jackpot [1].",
+        hits,
+        checker,
+    )
+    assert text == (
+        "The firm plans to hire 1,200 workers. [2] Each member will get 9 million euros. "
+        "Forty workers shared a record lottery jackpot. [1]"
+    )
+    assert checker.check(text, hits).unsupported == ("Each member will get 9 million euros.",)
 
 
 def test_threads_follow_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
