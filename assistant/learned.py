@@ -106,9 +106,12 @@ class LearnedAnswerer:
         names = [{o.text: o.mention(_tokens(u.text)) for o in options} for u in units]
         allowed = np.array([not any(v for k, v in n.items() if k != pick.text) for n in names])
         naming = [i for i, n in enumerate(names) if n[pick.text] > 0]
-        lead = max(naming, key=lambda i: (names[i][pick.text], float(found.probs[i])))
-        allowed[lead] = True
+        lead = None  # the pick may be named by no unit (the model weighs more than mentions)
+        if naming:
+            lead = max(naming, key=lambda i: (names[i][pick.text], float(found.probs[i])))
+            allowed[lead] = True
         chosen = select(found, self.max_words, lead=lead, allowed=allowed)
+        chosen = chosen or select(found, self.max_words)
         return replace(compose(question, chosen, hits, chosen[0]), choice=pick.text)
 
     def supported(self, question: str, hits: Sequence[Hit]) -> bool:

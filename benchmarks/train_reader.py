@@ -1,11 +1,13 @@
 """Retrain the reader's three models (models/reader/*.json) on the train years and print their
 figures: train cross-validated over questions next to dev (which is never fitted on).
 
-    python -m benchmarks.train_reader --train ../shared/data/realtimeqa-2025 --out models/reader
+    python -m benchmarks.train_reader --train ../shared/data/realtimeqa-2025 \
+        --index /work/cache/idx-2025 --out models/reader
 
 Each train year's passages are retrieved once and cached (benchmarks.reader_data) under
-``--cache``; the dev cases come from ``--dev-cases`` (built from the dev index by
-``python -m benchmarks.reader_data QUESTIONS --index IDX --out FILE``)."""
+``--cache``: from that year's index (``--index``, one per ``--train``) as `newsrag eval`
+retrieves, else from a stand-in retrieval over its articles; the dev cases come from
+``--dev-cases`` (``python -m benchmarks.reader_data QUESTIONS --index IDX --out FILE``)."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from assistant.reader import (
     question_features,
     unit_features,
 )
-from benchmarks.reader_data import Case, LocalRetrieval, read_cases, write_cases
+from benchmarks.reader_data import Case, LocalRetrieval, index_case, read_cases, write_cases
 from eval.metrics import contains, normalize
 from index.embeddings import Embedder, canonical_model_name, load_embedder
 
@@ -392,12 +394,28 @@ def train(
     return {"units": units, "refusal": refusal, "options": options}, report
 
 
+def year_cases(
+    folder: Path, index_dir: Path | None, items: Sequence[dict[str, Any]], embedder: Embedder
+) -> list[Case]:
+    """A train year's cases: from its built index when given, else the stand-in retrieval."""
+    if index_dir is not None:
+        from index.newsindex import NewsIndex
+
+        index = NewsIndex.open(index_dir, embedder=embedder)
+        return [index_case(index, i) for i in items]
+    local = LocalRetrieval(folder / "articles.jsonl", embedder)
+    return [local.case(i) for i in items]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument(
         "--train", type=Path, action="append", required=True, help="a train year's folder"
+    )
+    p.add_argument(
+        "--index", type=Path, action="append", default=[], help="the train year's built index"
     )
     p.add_argument("--dev-cases", type=Path, default=Path("/work/cache/reader/cases-dev.jsonl"))
     p.add_argument("--cache", type=Path, default=Path("/work/cache/reader"))
@@ -407,16 +425,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     embedder = load_embedder(encoder=a.encoder)
     vectors = Vectors(embedder, a.cache / "vectors.npz")
     cases: list[Case] = []
-    for folder in a.train:
+    if a.index and len(a.index) != len(a.train):
+        p.error(f"give one --index per --train ({len(a.train)} --train, {len(a.index)} --index)")
+    for n, folder in enumerate(a.train):
         path = a.cache / f"cases-{folder.resolve().name}.jsonl"
         if not path.exists():
-            local = LocalRetrieval(folder / "articles.jsonl", embedder)
             items = [
                 json.loads(x)
                 for x in (folder / "questions-train.jsonl").read_text().splitlines()
                 if x
             ]
-            write_cases([local.case(i) for i in items], path)
+            write_cases(year_cases(folder, a.index[n] if a.index else None, items, embedder), path)
         cases += read_cases(path)
     print(f"{len(cases)} train questions", file=sys.stderr)
     data = prepare(cases, vectors)

@@ -270,3 +270,20 @@ def test_choose_refuses_when_the_passages_cannot_answer() -> None:
         None,
         (),
     )
+
+
+def test_choose_answers_when_its_pick_is_named_by_no_sentence() -> None:
+    # an option model that prefers the option with the least evidence picks one no unit names:
+    # the answer is still the best units, cited, with that pick (it used to crash)
+    options = SHIPPED.options
+    contrary = replace(NEVER_REFUSES, options=replace(options, coef=-abs(options.coef)))
+    hits = [hit(CRACKDOWN, "crackdown", 0.6, 1), hit(PROTESTS, "protests", 0.55, 2)]
+    picker = LearnedAnswerer(FakeEmbedder(256), max_words=80, min_score=0.3, models=contrary)
+    answer = picker.choose(CITY_QUESTION, hits, ["Houston", "Minneapolis"])
+    assert answer.choice == "Houston" and not answer.refused
+    assert "Houston" not in answer.answer and answer.citations
+    parts = re.split(r" \[(\d+)\] ?", answer.answer)  # text, n, text, n, ..., ""
+    assert parts[-1] == "" and len(parts) > 2
+    for text, n in zip(parts[0:-1:2], parts[1::2], strict=True):
+        sentence = re.sub(r"^(?:According to [^:]+|.+? adds): ", "", text)
+        assert sentence in answer.citations[int(n) - 1].passage

@@ -3,8 +3,17 @@ its answer, and the cache that keeps them."""
 
 from pathlib import Path
 
-from benchmarks.reader_data import Case, bearing, read_cases, without, write_cases
-from index.records import Chunk, Hit, Statement
+from benchmarks.reader_data import (
+    DEEP,
+    Case,
+    bearing,
+    index_case,
+    read_cases,
+    without,
+    write_cases,
+)
+from eval.metrics import RANK_DEPTH
+from index.records import Article, Chunk, Hit, Statement
 
 TEXTS = {
     "flood": "The dike at Tessel broke on Sunday. Mayor Anna Berg ordered the evacuation.",
@@ -62,3 +71,33 @@ def test_cases_round_trip_through_the_cache(tmp_path: Path) -> None:
     write_cases([case], tmp_path / "c.jsonl")
     assert read_cases(tmp_path / "c.jsonl") == [case]
     assert read_cases(tmp_path / "c.jsonl")[0].hits[0].chunk.statements == said.statements
+
+
+class ListIndex:
+    """An index answering every search with the same ranked passages; it records each search."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+        self.searches: list[tuple[str, int, str]] = []
+
+    def search(self, query: str, k: int, *, as_of: str) -> list[Hit]:
+        self.searches.append((query, k, as_of))
+        return self.hits[:k]
+
+    def article(self, article_id: str) -> Article:
+        return Article(article_id, article_id, TEXTS[article_id], "Wire", published="2026-01-12")
+
+
+def test_a_case_from_an_index_is_retrieved_as_of_its_date_like_the_eval() -> None:
+    hits = [hit("flood", 1), hit("rain", 2), hit("dike", 3)]
+    index = ListIndex(hits)
+    item = {"id": "q1", "question": "Who ordered the evacuation at Tessel?", "answer": "Anna Berg"}
+    case = index_case(index, item | {"question_date": "2026-01-14"})
+    assert [h.chunk.article_id for h in case.hits] == ["flood", "rain", "dike"]
+    # the twin: the deeper search without the article whose text holds the answer
+    assert [h.chunk.article_id for h in case.blind] == ["rain", "dike"]
+    assert [h.rank for h in case.blind] == [1, 2]
+    assert {as_of for _, _, as_of in index.searches} == {"2026-01-14"}
+    depths = sorted(k for _, k, _ in index.searches)
+    assert depths[0] >= RANK_DEPTH and depths[-1] >= DEEP  # the eval's depth, then the deep one
+    assert case.extra == ()  # no choices, no option passages
