@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from datetime import date
 
 import numpy as np
 
+from assistant.candidates import statements_of
 from assistant.choices import ChoiceWeights, named_options, rank_options, read_options
 from assistant.claims import MARKER
+from assistant.compose import lead_in
 from assistant.questions import (
     TIME_UNITS,
     WORD,
@@ -33,10 +35,9 @@ from assistant.questions import (
     speech_topic,
 )
 from assistant.records import Answer, Citation
-from index.attribution import attribute
 from index.chunking import sentence_spans
 from index.embeddings import Embedder
-from index.records import Hit, Statement
+from index.records import Hit
 
 REFUSAL = "I could not find an answer to that in the indexed articles."
 RELATED = 3  # passages shown as "related" with a refusal
@@ -102,9 +103,9 @@ class ExtractiveAnswerer:
         speaker = speech_subject(question)
         if speaker:
             # "What did Rutte say ...": only Rutte's own attributed words answer it
-            sentences = [s for s in sentences if s.speaker and _names(s.speaker, speaker)]
+            sentences = [s for s in sentences if s.speaker and names_any(s.speaker, speaker)]
             if not sentences or not _on_topic(question, sentences, entities):
-                return refusal(question, hits, _no_statement(question, speaker))
+                return refusal(question, hits, no_statement(question, speaker))
         fact = required_fact(question)
         # the figure asked for must sit in a passage about what was asked (a "how much"
         # question about a museum is not answered by a lottery article's jackpot)
@@ -310,14 +311,14 @@ def _on_topic(question: str, statements: Sequence[Sentence], entities: set[str])
     return any(terms & content_words(f"{s.before} {s.text}") for s in statements)
 
 
-def _no_statement(question: str, speaker: set[str]) -> str:
+def no_statement(question: str, speaker: AbstractSet[str]) -> str:
     """ "I found no statement by Rutte on that ..." with the name as the question spells it."""
-    words = [w for w in WORD.findall(question) if _names(w, speaker)]
+    words = [w for w in WORD.findall(question) if names_any(w, speaker)]
     who = " ".join(dict.fromkeys(re.sub(r"['\u2019]s$", "", w) for w in words)) or "them"
     return f"I could not find a statement by {who} on that in the indexed articles."
 
 
-def _names(text: str, stems: set[str]) -> bool:
+def names_any(text: str, stems: AbstractSet[str]) -> bool:
     """Whether ``text`` (a speaker's name) mentions any of the name ``stems`` asked about."""
     folded = fold(text)
     return any(mentions(folded, stem) for stem in stems)
@@ -402,39 +403,6 @@ def _quotable(text: str) -> bool:
 def _described(hit: Hit) -> int:
     """How much an answer can say about where a passage comes from (source, date)."""
     return bool(hit.chunk.source) + bool(hit.chunk.published)
-
-
-def statements_of(hit: Hit) -> tuple[Statement, ...]:
-    """The passage's statements; an index built before speakers were recorded has none stored,
-    so they are read from the passage alone (pronouns resolve only within it)."""
-    chunk = hit.chunk
-    if chunk.statements is not None:
-        return chunk.statements
-    return tuple(
-        Statement(s.speaker, s.start + chunk.start, s.end + chunk.start, s.kind)
-        for s in attribute(chunk.text)
-    )
-
-
-def lead_in(hit: Hit, first: bool = True) -> str:
-    """Where a sentence comes from: "According to The Harbour Ledger (14 Jan 2026):" for the
-    first article of an answer, "The Harbour Ledger (14 Jan 2026) adds:" for the next ones."""
-    chunk = hit.chunk
-    who = chunk.source or f"\u201c{chunk.title}\u201d"
-    when = _day(chunk.published)
-    where = f"{who} ({when})" if when else who
-    return f"According to {where}:" if first else f"{where} adds:"
-
-
-def _day(published: str | None) -> str | None:
-    """ "2026-01-14" -> "14 Jan 2026"; other strings unchanged."""
-    if not published:
-        return None
-    try:
-        day = date.fromisoformat(published[:10])
-    except ValueError:
-        return published
-    return f"{day.day} {day:%b %Y}"
 
 
 def _compose(

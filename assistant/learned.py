@@ -10,13 +10,20 @@ refuse or which option to pick (assistant.reader), and the question's kind lays 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
 
-from assistant.answerer import MANY_NAMES, REFUSAL, no_option, refusal, text_pieces
+from assistant.answerer import (
+    MANY_NAMES,
+    REFUSAL,
+    names_any,
+    no_option,
+    no_statement,
+    refusal,
+    text_pieces,
+)
 from assistant.candidates import Unit, statements_of, units_of
 from assistant.choices import tokens as _tokens
 from assistant.compose import (
@@ -32,7 +39,7 @@ from assistant.compose import (
     side_units,
 )
 from assistant.parse import Question, parse_question
-from assistant.questions import WORD, content_words, fold, holds_fact, mentions
+from assistant.questions import content_words, fold, holds_fact, mentions
 from assistant.reader import ReaderModels, option_features, question_features, unit_features
 from assistant.records import Answer
 from index.embeddings import Embedder, canonical_model_name
@@ -73,10 +80,10 @@ class LearnedAnswerer:
             return refusal(question, hits)
         found = self.score(q, hits)
         if q.speaker and not found.units:
-            return refusal(question, hits, _no_statement(question, q.speaker))
+            return refusal(question, hits, no_statement(question, q.speaker))
         if not self.answerable(q, hits, found):
             named = covers(q, " ".join(f"{h.chunk.title}\n{h.chunk.text}" for h in hits))
-            text = _no_statement(question, q.speaker) if q.speaker and named else REFUSAL
+            text = no_statement(question, q.speaker) if q.speaker and named else REFUSAL
             return refusal(question, hits, text)
         return self._write(q, found, hits)
 
@@ -124,7 +131,7 @@ class LearnedAnswerer:
         about what someone said, only that person's attributed words when they speak at all."""
         units = units_of(hits)
         if q.speaker:
-            units = [u for u in units if u.speaker and _names(u.speaker, q.speaker)]
+            units = [u for u in units if u.speaker and names_any(u.speaker, q.speaker)]
         found = self._scored(q, units)
         if q.kind == "said" and len(units):
             # the unit model learned quiz answers (a name, a figure); the speaker's words on a
@@ -221,16 +228,3 @@ def _on_topic(q: Question, statements: Sequence[Unit]) -> bool:
     if not terms:
         return True
     return any(terms & content_words(f"{u.before} {u.text}") for u in statements)
-
-
-def _no_statement(question: str, speaker: frozenset[str]) -> str:
-    """ "I found no statement by Rutte on that ..." with the name as the question spells it."""
-    words = [w for w in WORD.findall(question) if _names(w, speaker)]
-    who = " ".join(dict.fromkeys(re.sub(r"['\u2019]s$", "", w) for w in words)) or "them"
-    return f"I could not find a statement by {who} on that in the indexed articles."
-
-
-def _names(text: str, stems: frozenset[str]) -> bool:
-    """Whether ``text`` (a speaker's name) mentions any of the name ``stems`` asked about."""
-    folded = fold(text)
-    return any(mentions(folded, stem) for stem in stems)
