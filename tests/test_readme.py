@@ -117,8 +117,8 @@ def test_the_install_block_names_real_extras() -> None:
     (block,) = [b for b in blocks("sh") if classify(b) == "install"]
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     extras = set(config["project"]["optional-dependencies"])
-    named = re.findall(r"pip install -e '?\.(?:\[(\w+)\])?", block)
-    assert named == ["", "llm"]
+    named = re.findall(r"pip install -e '?\.(?:\[([\w-]+)\])?", block)
+    assert named == ["", "llm", "local-llm"]
     assert {n for n in named if n} <= extras
 
 
