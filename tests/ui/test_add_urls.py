@@ -13,9 +13,11 @@ from typing import Any
 import gradio as gr
 import pytest
 
+import ui.app
 from assistant import Assistant, NewsIndex
 from tests.index.local_site import LocalSite, article_html
 from ui import build_app
+from ui.server import ServerOptions, build_server
 
 STORIES = {
     "tram": (
@@ -127,3 +129,19 @@ def test_an_empty_box_is_a_notice_and_url_adds_are_writes(fake_index: NewsIndex)
     assert box == "  \n"
     (fn,) = [f for f in demo.fns.values() if getattr(f.fn, "__name__", None) == "add_urls"]
     assert (fn.concurrency_id, fn.concurrency_limit) == ("writes", 1)
+
+
+def test_the_server_builds_the_page_with_its_allow_private(
+    fake_index: NewsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[dict[str, Any]] = []
+    real = ui.app.build_app
+
+    def build_app_spy(*args: Any, **kwargs: Any) -> gr.Blocks:
+        built.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.app, "build_app", build_app_spy)
+    build_server(Assistant(fake_index), ServerOptions(allow_private=True))
+    build_server(Assistant(fake_index), ServerOptions())
+    assert [b["allow_private"] for b in built] == [True, False]
