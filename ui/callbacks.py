@@ -300,9 +300,9 @@ class ChatCallbacks:
         text: str | None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - how Gradio injects the progress bar
     ) -> tuple[str, str, list[list[str]], Any, str, str]:
-        """Fetch and ingest the web pages, feeds, sitemaps or PDFs at the URLs in ``text`` (one
-        or more, split by spaces, commas or lines). A bad URL is a line of the summary; the box
-        keeps the text when one was skipped, so it can be corrected."""
+        """Fetch and ingest the web pages, feeds, sitemaps or PDFs at the URLs in ``text`` (see
+        :func:`split_urls`). A bad URL is a line of the summary; the box keeps the text when
+        one was skipped, so it can be corrected."""
         urls, refused = split_urls(text or "")
         if not urls and not refused:
             notice = notice_markdown("No URL given — paste the address of a page or a feed.")
@@ -404,11 +404,12 @@ def embedding_bar(progress: gr.Progress) -> Any:
 
 
 def split_urls(text: str) -> tuple[list[str], list[Problem]]:
-    """The http(s) URLs in ``text`` (split by spaces, commas or lines, each once), and a
-    Problem for each other word: the box reads web addresses, never a path on the server."""
+    """The http(s) URLs in ``text`` (split by spaces or lines, a comma ending one dropped; each
+    once), and a Problem for each other word: the box reads web addresses, never a path on the
+    server. A comma inside a URL stays: some news sites put one in their paths."""
     urls: list[str] = []
     refused: list[Problem] = []
-    for word in dict.fromkeys(text.replace(",", " ").split()):
+    for word in dict.fromkeys(w.rstrip(",") for w in text.split() if w.rstrip(",")):
         parts = urlsplit(word)
         if parts.scheme.lower() in ("http", "https") and parts.netloc:
             urls.append(word)

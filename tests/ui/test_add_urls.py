@@ -94,7 +94,8 @@ def test_bad_addresses_are_lines_of_the_summary_and_the_rest_go_on(
 ) -> None:
     add = add_urls(build_app(Assistant(fake_index), allow_private=True))
     missing = site.url("/missing.html")
-    text = f"{missing}, /etc/passwd ftp://example.com/a.xml {site.url('/wind.html')}"
+    wind = site.page("/energy/wind,2026.html", article_html(*PAGE))  # a comma in the path
+    text = f"{missing}, /etc/passwd,\nftp://example.com/a.xml {wind},"
     summary, _, rows, _, _, box = add(text, progress=no_progress)
     lines = html.unescape(summary).splitlines()
     assert lines[0].startswith("**1 added, 0 updated, 0 unchanged, 3 skipped**"), summary
@@ -104,7 +105,7 @@ def test_bad_addresses_are_lines_of_the_summary_and_the_rest_go_on(
         "address of a page, feed, sitemap or PDF, such as https://example.com/news/feed.xml"
     )
     assert lines[2].startswith("- Skipped: ftp://example.com/a.xml: is not a web address")
-    assert [r[3] for r in rows] == [PAGE[0]]
+    assert [r[3] for r in rows] == [PAGE[0]] and site.hits("/energy/wind,2026.html") == 1
     assert box == text  # kept, to be corrected
 
 
