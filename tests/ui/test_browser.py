@@ -373,11 +373,13 @@ def test_9_a_bad_date_is_a_notice_and_the_conversation_stays(page: object) -> No
 
 def test_10_a_url_typed_in_the_articles_tab_is_fetched_and_indexed(page: object) -> None:
     wind = (
-        "The Skerry Bank wind farm delivered its first electricity to the grid on Friday. "
+        "The Fenwick Shoal wind farm delivered its first electricity to the grid on Friday. "
         "Engineers expect full output by the spring.\n\nThe farm has 62 turbines."
     )
     with LocalSite() as site:
-        url = site.page("/wind.html", article_html("Skerry Bank sends first power", wind))
+        # dated today: the table lists newest first, before test 7's 120 undated reports
+        html = article_html("Fenwick Shoal sends first power", wind, date="2026-12-04")
+        url = site.page("/wind.html", html)
         missing = site.url("/gone.html")
         page.get_by_role("tab", name="Your articles").click()  # type: ignore[attr-defined]
         box = page.locator("#newsrag-url textarea, #newsrag-url input").first  # type: ignore[attr-defined]
@@ -397,8 +399,8 @@ def test_10_a_url_typed_in_the_articles_tab_is_fetched_and_indexed(page: object)
         assert "0 skipped" in summary.inner_text() and box.input_value() == ""
         assert site.hits("/wind.html") == 1
     table = page.locator("#newsrag-articles").inner_text()  # type: ignore[attr-defined]
-    assert "Skerry Bank sends first power" in table
+    assert "Fenwick Shoal sends first power" in table
     shot(page, "10-url-added")
     page.get_by_role("tab", name="Chat").click()  # type: ignore[attr-defined]
-    reply = ask(page, "How many turbines does the Skerry Bank wind farm have?")
+    reply = ask(page, "How many turbines does the Fenwick Shoal wind farm have?")
     assert "62" in reply.inner_text()  # type: ignore[attr-defined]
