@@ -23,7 +23,8 @@ from assistant.cli import (  # the group and the options every command shares
 
 
 def server_options(func: F) -> F:
-    """What ``chat`` and ``serve`` share: where to listen, whom to let in, upload limits."""
+    """What ``chat`` and ``serve`` share: where to listen, whom to let in, upload limits,
+    what the page may fetch."""
     options = [
         click.option(
             "--max-upload-files",
@@ -68,6 +69,12 @@ def server_options(func: F) -> F:
             multiple=True,
             metavar="QUESTION",
             help="An example question to offer (repeatable).",
+        ),
+        click.option(
+            "--allow-private",
+            is_flag=True,
+            help="Let the page's Add URL box fetch private, loopback and link-local addresses "
+            "(refused by default; for local use and tests).",
         ),
         click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535)),
         click.option(
@@ -126,6 +133,7 @@ def start_server(
     api_keys: tuple[str, ...],
     max_upload_mb: float,
     max_upload_files: int,
+    allow_private: bool,
     **options: Any,
 ) -> None:
     """Open the index and serve the page and the API (ui.server) until interrupted."""
@@ -154,6 +162,7 @@ def start_server(
             examples=examples or None,
             page=page,
             limits=UploadLimits(max_upload_files, max_upload_mb),
+            allow_private=allow_private,
         ),
     )
 

@@ -40,6 +40,8 @@ def launch(
     host: str = "127.0.0.1",
     port: int = 7860,
     examples: Sequence[str] | None = None,
+    *,
+    allow_private: bool = False,
     **launch_kwargs: Any,
 ) -> gr.Blocks:
     """Build the chat page for ``assistant`` and serve it at http://host:port.
@@ -47,9 +49,11 @@ def launch(
     Blocks unless ``prevent_thread_lock=True`` is passed; returns the app (``.close()`` stops it).
     Other keyword arguments go to ``gr.Blocks.launch`` (``auth=[(user, password)]`` asks for a
     login, and then the page shows nothing of the index until one has logged in).
+    ``allow_private`` lets the Add URL box fetch private and loopback addresses.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    demo = build_app(assistant, examples, private=bool(launch_kwargs.get("auth")))
+    private = bool(launch_kwargs.get("auth"))
+    demo = build_app(assistant, examples, private=private, allow_private=allow_private)
     options: dict[str, Any] = {"show_error": True, "css": PAGE_CSS, **launch_kwargs}
     demo.launch(server_name=host, server_port=port, **options)
     return demo

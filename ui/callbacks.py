@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import gradio as gr
 
@@ -23,7 +24,8 @@ from assistant import Answer, Assistant, Citation, NewsragError
 from assistant.uploads import safe_name, stored_path
 from index.config import SEARCH_MODES
 from index.errors import ConfigError
-from index.records import Problem
+from index.fetch import FetchPolicy
+from index.records import IngestReport, Problem
 from index.retrieval import SearchFilters
 from ui import render
 
@@ -102,6 +104,8 @@ class ChatCallbacks:
         assistant: Assistant,
         examples: Sequence[str] | None = None,
         stream_pause: float = STREAM_PAUSE,
+        *,
+        allow_private: bool = False,
     ) -> None:
         self.assistant = assistant
         self.stream_pause = stream_pause
@@ -110,6 +114,7 @@ class ChatCallbacks:
         self.top_k = assistant.settings.top_k
         self.uploads = Path(assistant.settings.index_dir) / "uploads"
         self.writing = threading.Lock()  # one upload or delete at a time; questions go on
+        self.fetch = FetchPolicy(allow_private=allow_private)  # the Add URL box's fetching
 
     # -- answering ---------------------------------------------------------------------------
 
@@ -287,24 +292,41 @@ class ChatCallbacks:
         if not files:
             raise gr.Error("No files chosen — drop .txt, .md, .html, .json or .jsonl files first.")
         stored, names, unsaved = self._save_uploads(files)
-        progress(0, desc="Embedding")
+        report = self._ingest(stored, progress, unsaved)
+        return (render.ingest_summary_markdown(report, names), *self.library(), None)
 
-        def bar(total: int) -> Any:
-            done = [0]
+    def add_urls(
+        self,
+        text: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - how Gradio injects the progress bar
+    ) -> tuple[str, str, list[list[str]], Any, str, str]:
+        """Fetch and ingest the web pages, feeds, sitemaps or PDFs at the URLs in ``text`` (see
+        :func:`split_urls`). A bad URL is a line of the summary; the box keeps the text when
+        one was skipped, so it can be corrected."""
+        urls, refused = split_urls(text or "")
+        if not urls and not refused:
+            notice = notice_markdown("No URL given — paste the address of a page or a feed.")
+            return (notice, *self.library(), text or "")
+        report = self._ingest(urls, progress, refused, fetch=self.fetch)
+        kept = (text or "") if report.skipped else ""
+        return (render.ingest_summary_markdown(report), *self.library(), kept)
 
-            def advance(n: int) -> None:
-                done[0] += n
-                progress(done[0] / max(total, 1), desc=f"Embedding {done[0]}/{total} passages")
-
-            return advance
-
+    def _ingest(
+        self,
+        inputs: Sequence[str | Path],
+        progress: gr.Progress,
+        problems: Sequence[Problem],
+        fetch: FetchPolicy | None = None,
+    ) -> IngestReport:
+        """Ingest ``inputs`` (one write at a time), with ``problems`` met before it reported
+        first; an error of the index becomes ``gr.Error``."""
+        progress(0, desc="Reading" if fetch else "Embedding")
         with self.writing:
             try:
-                report = self.index.ingest(stored, progress=bar)
+                report = self.index.ingest(inputs, progress=embedding_bar(progress), fetch=fetch)
             except NewsragError as exc:
                 raise gr.Error(str(exc)) from exc
-        report = dataclasses.replace(report, problems=(*unsaved, *report.problems))
-        return (render.ingest_summary_markdown(report, names), *self.library(), None)
+        return dataclasses.replace(report, problems=(*problems, *report.problems))
 
     def _save_uploads(self, files: list[Any]) -> tuple[list[Path], dict[str, str], list[Problem]]:
         """The uploads copied into the upload folder, their given names, and those not saved."""
@@ -363,6 +385,44 @@ class ChatCallbacks:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         values = rows.values.tolist() if hasattr(rows, "values") else rows
         return str(values[row][0]) if 0 <= row < len(values) else ""
+
+
+def embedding_bar(progress: gr.Progress) -> Any:
+    """The ingest's progress callback: ``bar(total)`` gives a function that advances the page's
+    bar by n passages."""
+
+    def bar(total: int) -> Any:
+        done = [0]
+
+        def advance(n: int) -> None:
+            done[0] += n
+            progress(done[0] / max(total, 1), desc=f"Embedding {done[0]}/{total} passages")
+
+        return advance
+
+    return bar
+
+
+def split_urls(text: str) -> tuple[list[str], list[Problem]]:
+    """The http(s) URLs in ``text`` (split by spaces or lines, a comma ending one dropped; each
+    once), and a Problem for each other word: the box reads web addresses, never a path on the
+    server. A comma inside a URL stays: some news sites put one in their paths."""
+    urls: list[str] = []
+    refused: list[Problem] = []
+    for word in dict.fromkeys(w.rstrip(",") for w in text.split() if w.rstrip(",")):
+        parts = urlsplit(word)
+        if parts.scheme.lower() in ("http", "https") and parts.netloc:
+            urls.append(word)
+            continue
+        refused.append(
+            Problem(
+                word,
+                "is not a web address (http:// or https://)",
+                "paste the full address of a page, feed, sitemap or PDF, such as "
+                "https://example.com/news/feed.xml",
+            )
+        )
+    return urls, refused
 
 
 def turn_record(answer: Answer) -> dict[str, str]:

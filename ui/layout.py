@@ -82,6 +82,8 @@ class Page:
     stats: gr.Markdown
     files: gr.File
     add: gr.Button
+    url: gr.Textbox
+    add_url: gr.Button
     summary: gr.Markdown
     table: gr.Dataframe
     chosen: gr.Textbox
@@ -92,7 +94,11 @@ class Page:
 
 
 def build_app(
-    assistant: Assistant, examples: Sequence[str] | None = None, *, private: bool = False
+    assistant: Assistant,
+    examples: Sequence[str] | None = None,
+    *,
+    private: bool = False,
+    allow_private: bool = False,
 ) -> gr.Blocks:
     """The chat page for ``assistant``, not yet launched (mount it in FastAPI with
     ``gr.mount_gradio_app(app, build_app(assistant), path="/")``).
@@ -100,14 +106,16 @@ def build_app(
     ``examples`` are the questions offered under the chat box; by default, questions about the
     three newest articles. ``private`` (for a page behind a login) builds the page without
     anything of the index in it (sources, articles, counts, examples): they load once the page
-    opens, which a login guards. Besides the page, the app serves two API endpoints: ``/ask``
-    (question, k, mode, sources, since, until -> ``Answer.to_dict()``) and ``/chat`` (message,
-    history, sources, since, until -> the text box, the chat and the Sources HTML).
+    opens, which a login guards. ``allow_private`` lets the Add URL box fetch private, loopback
+    and link-local addresses (refused by default: the server would fetch them). Besides the
+    page, the app serves two API endpoints: ``/ask`` (question, k, mode, sources, since, until
+    -> ``Answer.to_dict()``) and ``/chat`` (message, history, sources, since, until -> the text
+    box, the chat and the Sources HTML).
 
     >>> demo = build_app(Assistant.open("./idx"), ["What did Rutte say about a European army?"])
     >>> demo.launch(css=PAGE_CSS)
     """
-    callbacks = ChatCallbacks(assistant, examples)
+    callbacks = ChatCallbacks(assistant, examples, allow_private=allow_private)
     with gr.Blocks(title="newsrag", analytics_enabled=False) as demo:
         if private:
             page = _layout(None, [], [])
@@ -212,6 +220,14 @@ def _articles_tab(parts: dict[str, Any], stats: Any, rows: list[list[str]]) -> N
         elem_id="newsrag-upload",
     )
     parts["add"] = gr.Button("Add to the index", variant="primary", elem_id="newsrag-add")
+    with gr.Row(equal_height=True):
+        parts["url"] = gr.Textbox(
+            label="Or add from the web: URLs of pages, RSS/Atom/JSON feeds, sitemaps or PDFs",
+            placeholder="https://example.com/news/feed.xml",
+            scale=5,
+            elem_id="newsrag-url",
+        )
+        parts["add_url"] = gr.Button("Add URL", scale=0, min_width=120, elem_id="newsrag-add-url")
     parts["summary"] = gr.Markdown(elem_id="newsrag-upload-summary")
     parts["table"] = gr.Dataframe(
         rows,
@@ -291,6 +307,13 @@ def _wire(page: Page, callbacks: ChatCallbacks) -> None:
         callbacks.add_files,
         inputs=[page.files],
         outputs=[page.summary, *library, page.files],
+        **WRITING,
+    )
+    gr.on(
+        [page.url.submit, page.add_url.click],
+        callbacks.add_urls,
+        inputs=[page.url],
+        outputs=[page.summary, *library, page.url],
         **WRITING,
     )
     page.table.select(callbacks.pick_row, inputs=[page.table], outputs=[page.chosen], **PRIVATE)

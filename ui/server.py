@@ -45,6 +45,7 @@ class ServerOptions:
 
     ``api_keys``: Bearer keys for /api and /v1 (none: the API is open, or, with ``users``,
     takes their logins by HTTP Basic). ``users``: the page's logins (``--auth``).
+    ``allow_private``: the page's Add URL box may fetch private and loopback addresses.
     ``body_seconds``: the most a client may pause while sending a request body;
     ``send_seconds``: the most it may stall reading a response, before it is cut off.
     """
@@ -58,6 +59,7 @@ class ServerOptions:
     limits: UploadLimits = field(default_factory=UploadLimits)
     body_seconds: float = 30.0
     send_seconds: float = 60.0
+    allow_private: bool = False
 
 
 def server_settings(settings: Settings) -> Settings:
@@ -194,7 +196,12 @@ def build_server(assistant: Assistant, options: ServerOptions | None = None) -> 
         from ui.app import PAGE_CSS, build_app
 
         examples = list(options.examples) if options.examples is not None else None
-        page = build_app(assistant, examples, private=bool(options.users))
+        page = build_app(
+            assistant,
+            examples,
+            private=bool(options.users),
+            allow_private=options.allow_private,
+        )
         app = gr.mount_gradio_app(
             app,
             page,

@@ -70,3 +70,11 @@ def test_a_short_key_is_refused(served: list[Any], sample_index_dir: Path) -> No
     code, out = run("serve", "--index", str(sample_index_dir), "--api-key", "abc")
     assert code == 2 and "An API key must have 8 or more characters and no spaces" in out
     assert served == []
+
+
+def test_allow_private_reaches_the_page(served: list[Any], sample_index_dir: Path) -> None:
+    code, out = run("chat", "--index", str(sample_index_dir), "--allow-private")
+    assert code == 0, out
+    code, out = run("serve", "--index", str(sample_index_dir))
+    assert code == 0, out
+    assert [options.allow_private for options in served] == [True, False]

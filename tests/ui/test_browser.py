@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RUTTE_QUESTION, free_port
+from tests.index.local_site import LocalSite, article_html
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +70,7 @@ def server(sample_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     assert exe, "the newsrag script is not installed next to this Python"
     command = [exe, "chat", "--index", str(index)]
     command += ["--port", str(port), "--example", RUTTE_QUESTION]
+    command += ["--allow-private"]  # test 10 adds a page from a server on 127.0.0.1
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     try:
@@ -367,3 +369,38 @@ def test_9_a_bad_date_is_a_notice_and_the_conversation_stays(page: object) -> No
     asked = page.locator("#newsrag-chat [data-testid='user']").last  # type: ignore[attr-defined]
     assert asked.inner_text().strip() == RUTTE_QUESTION
     assert "is not a date" not in notice.inner_text()
+
+
+def test_10_a_url_typed_in_the_articles_tab_is_fetched_and_indexed(page: object) -> None:
+    wind = (
+        "The Fenwick Shoal wind farm delivered its first electricity to the grid on Friday. "
+        "Engineers expect full output by the spring.\n\nThe farm has 62 turbines."
+    )
+    with LocalSite() as site:
+        # dated today: the table lists newest first, before test 7's 120 undated reports
+        html = article_html("Fenwick Shoal sends first power", wind, date="2026-12-04")
+        url = site.page("/wind.html", html)
+        missing = site.url("/gone.html")
+        page.get_by_role("tab", name="Your articles").click()  # type: ignore[attr-defined]
+        box = page.locator("#newsrag-url textarea, #newsrag-url input").first  # type: ignore[attr-defined]
+        summary = page.locator("#newsrag-upload-summary")  # type: ignore[attr-defined]
+        box.fill(missing)
+        box.press("Enter")
+        summary.get_by_text("HTTP 404").wait_for()
+        assert f"Skipped: {missing}: HTTP 404 Not Found — check the address" in (
+            summary.inner_text()
+        )
+        assert page.locator(".toast-body.error, .error").count() == 0  # type: ignore[attr-defined]
+        assert box.input_value() == missing  # kept, to be corrected
+        shot(page, "10-bad-url-notice")
+        box.fill(url)
+        page.locator("#newsrag-add-url").click()  # type: ignore[attr-defined]
+        summary.get_by_text("1 added").wait_for()
+        assert "0 skipped" in summary.inner_text() and box.input_value() == ""
+        assert site.hits("/wind.html") == 1
+    table = page.locator("#newsrag-articles").inner_text()  # type: ignore[attr-defined]
+    assert "Fenwick Shoal sends first power" in table
+    shot(page, "10-url-added")
+    page.get_by_role("tab", name="Chat").click()  # type: ignore[attr-defined]
+    reply = ask(page, "How many turbines does the Fenwick Shoal wind farm have?")
+    assert "62" in reply.inner_text()  # type: ignore[attr-defined]
