@@ -95,7 +95,8 @@ class ExtractiveAnswerer:
         self.choice_weights = choice_weights or ChoiceWeights()
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
-        """An Answer for ``question`` from ``hits`` (best first)."""
+        """An Answer for ``question`` from ``hits`` (best first): the candidate sentences, the
+        checks that they can answer it, then their scores and the composed answer."""
         entities = question_entities(question)
         if not self.supported(question, hits, entities):
             return refusal(question, hits)
@@ -106,25 +107,25 @@ class ExtractiveAnswerer:
             sentences = [s for s in sentences if s.speaker and names_any(s.speaker, speaker)]
             if not sentences or not _on_topic(question, sentences, entities):
                 return refusal(question, hits, no_statement(question, speaker))
-        fact = required_fact(question)
-        # the figure asked for must sit in a passage about what was asked (a "how much"
-        # question about a museum is not answered by a lottery article's jackpot)
-        about = [s for s in sentences if _share_named(s.hit, entities) == 1.0] or sentences
-        if not sentences or (fact and not any(_holds(s, fact, entities) for s in about)):
-            return refusal(question, hits)
-        focus = focus_noun(question)
-        if focus and not any(holds_focus(s.text, focus) for s in about):
-            return refusal(question, hits)  # "the winning numbers": no passage names any
-        verb = doer_verb(question)
-        if verb and not any(_says(s, {verb}) for s in about):
-            return refusal(question, hits)  # the wind farm's developer, not who built its turbines
         dating = [i for i, s in enumerate(sentences) if _dates(s, question, entities)]
-        if answer_kind(question) == "date" and not any(sentences[i] in about for i in dating):
-            return refusal(question, hits)  # a date, but of something else than what was asked
+        if not sentences or _lacks_what_is_asked(question, sentences, dating, entities):
+            return refusal(question, hits)
+        return self._compose_from(question, sentences, dating, entities, hits)
+
+    def _compose_from(
+        self,
+        question: str,
+        sentences: Sequence[Sentence],
+        dating: Sequence[int],
+        entities: set[str],
+        hits: Sequence[Hit],
+    ) -> Answer:
+        """The answer from the scored ``sentences``; a "When ...?" question leads with its best
+        dated sentence (``dating``: the indexes of the sentences dating what was asked)."""
         vectors = self.embedder.embed_documents([s.text for s in sentences])
         scores = self._scores(question, sentences, vectors, entities)
         first: int | None = None
-        if answer_kind(question) == "date":  # "When ...?" leads with its best dated sentence
+        if answer_kind(question) == "date":
             first = max(dating, key=lambda i: float(scores[i]))
             first = first if np.isfinite(scores[first]) else None
         chosen = self._select(sentences, vectors, scores, lead=first)
@@ -298,6 +299,26 @@ def refusal(question: str, hits: Sequence[Hit], text: str = REFUSAL) -> Answer:
     """A refusal that shows the closest passages as "related"."""
     related = tuple(Citation.from_hit(n, h) for n, h in enumerate(hits[:RELATED], start=1))
     return Answer(question, text, True, (), tuple(hits), related=related)
+
+
+def _lacks_what_is_asked(
+    question: str, sentences: Sequence[Sentence], dating: Sequence[int], entities: set[str]
+) -> bool:
+    """Whether no sentence about what was asked holds the kind of thing asked for: the figure
+    of "how much" (a museum's price is not a lottery article's jackpot), the thing of "the
+    winning numbers", the doer of "who developed" (not who built its turbines), or a date of
+    "When" (``dating``: the indexes of the sentences dating what was asked)."""
+    about = [s for s in sentences if _share_named(s.hit, entities) == 1.0] or list(sentences)
+    fact = required_fact(question)
+    if fact and not any(_holds(s, fact, entities) for s in about):
+        return True
+    focus = focus_noun(question)
+    if focus and not any(holds_focus(s.text, focus) for s in about):
+        return True
+    verb = doer_verb(question)
+    if verb and not any(_says(s, {verb}) for s in about):
+        return True
+    return answer_kind(question) == "date" and not any(sentences[i] in about for i in dating)
 
 
 def _on_topic(question: str, statements: Sequence[Sentence], entities: set[str]) -> bool:
