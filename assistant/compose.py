@@ -56,15 +56,7 @@ def select(
             break
         if any(float(found.vectors[i] @ found.vectors[j]) > REDUNDANT_COSINE for j in chosen):
             continue
-        unit = found.units[i]
-        head = 0
-        if unit.hit.chunk.article_id not in articles:
-            head = len(lead_in(unit.hit, first=not articles).split())
-        length = head + len(unit.text.split())
-        if unit.joined and words + length > max_words:  # quote it alone, naming its speaker
-            alone = unit.alone()
-            if words + head + len(alone.text.split()) + 3 <= max_words:
-                unit, length = alone, head + len(alone.text.split()) + 3
+        unit, length = _sized(found.units[i], articles, words, max_words)
         over = words + length > max_words
         if over and (chosen or (lead is None and _fits(found, order, max_words))):
             continue  # a shorter unit may still fit
@@ -73,6 +65,21 @@ def select(
         articles.add(unit.hit.chunk.article_id)
         words += length
     return [picked[i] for i in chosen]
+
+
+def _sized(unit: Unit, articles: set[str], words: int, max_words: int) -> tuple[Unit, int]:
+    """``unit`` and the words it adds to an answer of ``words`` so far (its lead-in counted when
+    its article is new); a joined unit that would overflow is quoted alone, naming its speaker,
+    when that fits."""
+    head = 0
+    if unit.hit.chunk.article_id not in articles:
+        head = len(lead_in(unit.hit, first=not articles).split())
+    length = head + len(unit.text.split())
+    if unit.joined and words + length > max_words:
+        alone = unit.alone()
+        if words + head + len(alone.text.split()) + 3 <= max_words:
+            return alone, head + len(alone.text.split()) + 3
+    return unit, length
 
 
 def _fits(found: Scored, order: Sequence[int], max_words: int) -> bool:
