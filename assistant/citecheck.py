@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.claims import answer_units
+from assistant.claims import Unit, answer_units
 from assistant.questions import content_words
 from assistant.records import Citation
 from index.chunking import sentence_spans
@@ -69,20 +69,12 @@ class CitationChecker:
         """``text`` (with ``[n]`` markers into ``hits``, 1-based) checked and renumbered."""
         units = answer_units(text)
         dropped = tuple(n for u in units for n in u.cited if not 1 <= n <= len(hits))
-        numbers: dict[int, int] = {}  # marker in the model's text -> number in the answer
-        for unit in units:
-            unit.cited = list(dict.fromkeys(n for n in unit.cited if 1 <= n <= len(hits)))
-            for n in unit.cited:
-                numbers.setdefault(n, len(numbers) + 1)
+        numbers = _renumber(units, len(hits))
         citations = tuple(Citation.from_hit(new, hits[old - 1]) for old, new in numbers.items())
         verdicts = [(u, self.backed(u.body, [hits[n - 1] for n in u.cited])) for u in units]
         unsupported = tuple(u.body for u, ok in verdicts if not ok)
         backed = tuple(u.body for u, ok in verdicts if ok and u.cited)
-        parts = []
-        for i, unit in enumerate(units):
-            markers = "".join(f"[{m}]" for m in sorted(numbers[n] for n in unit.cited))
-            parts.append((unit.gap if i else "") + unit.body + (f" {markers}" if markers else ""))
-        return CheckedAnswer("".join(parts), citations, unsupported, backed, dropped)
+        return CheckedAnswer(_rejoin(units, numbers), citations, unsupported, backed, dropped)
 
     def backed(self, sentence: str, passages: Sequence[Hit]) -> bool:
         """Whether ``passages`` back ``sentence``; a sentence that claims nothing needs none."""
@@ -109,6 +101,26 @@ class CitationChecker:
             return 0.0
         vectors = self.embedder.embed_documents(pieces)
         return float(np.max(vectors @ self.embedder.embed_query(sentence)))
+
+
+def _renumber(units: Sequence[Unit], n_hits: int) -> dict[int, int]:
+    """Each unit's markers kept to the passages there are, once each; returns the marker in
+    the model's text -> its number in the answer, in order of first citation."""
+    numbers: dict[int, int] = {}
+    for unit in units:
+        unit.cited = list(dict.fromkeys(n for n in unit.cited if 1 <= n <= n_hits))
+        for n in unit.cited:
+            numbers.setdefault(n, len(numbers) + 1)
+    return numbers
+
+
+def _rejoin(units: Sequence[Unit], numbers: dict[int, int]) -> str:
+    """The answer text again, each unit followed by its renumbered markers."""
+    parts = []
+    for i, unit in enumerate(units):
+        markers = "".join(f"[{m}]" for m in sorted(numbers[n] for n in unit.cited))
+        parts.append((unit.gap if i else "") + unit.body + (f" {markers}" if markers else ""))
+    return "".join(parts)
 
 
 def _numbers(text: str) -> set[str]:
