@@ -2,7 +2,7 @@
 share of made-unanswerable questions refused against its share of answerable ones refused
 (false refusals). A gate that refuses both alike carries nothing the trained refusal lacks.
 
-    python -m benchmarks.hand_rules /work/cache/reader/cases-realtimeqa-2025.jsonl
+    python -m benchmarks.hand_rules .newsrag/reader/cases-realtimeqa-2025.jsonl
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The local-LLM benchmark: the extractive reader against GGUF models run by llama.cpp, on a fixed
 random subset of questions, in one table.
 
-    python -m benchmarks.llm_bench --index /work/cache/idx-2026 \\
+    python -m benchmarks.llm_bench --index .newsrag/idx-2026 \\
         --questions ../shared/data/realtimeqa-2026/questions-dev.jsonl --sample 30 --seed 7 \\
         --llm extractive --llm gguf:qwen2.5-0.5b --out llm-bench.json
 

@@ -1,7 +1,7 @@
 """The ranking through the real path: NewsIndex.search on a built index (Chroma's HNSW, the
 keyword index, the date and lead priors), once per query adapter, with search latency.
 
-    python -m benchmarks.ranking_bench --index /work/cache/idx-2026 \\
+    python -m benchmarks.ranking_bench --index .newsrag/idx-2026 \\
         --questions ../shared/data/realtimeqa-2026/questions-dev.jsonl \\
         --adapter none --adapter models/query-adapter-minilm.npz
 

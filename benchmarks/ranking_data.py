@@ -2,9 +2,9 @@
 every passage's stored vector and metadata, the questions' base vectors, their BM25 candidates
 and, per question, which passages hold its gold answer (eval.metrics.is_relevant).
 
-    python -m benchmarks.ranking_data --index /work/cache/idx-2025 \\
+    python -m benchmarks.ranking_data --index .newsrag/idx-2025 \\
         --questions ../shared/data/realtimeqa-2025/questions-train.jsonl \\
-        --out /work/cache/ranking/2025
+        --out .newsrag/ranking/2025
 
 Nothing is re-encoded: passage vectors come out of Chroma as stored; only the questions are
 embedded, by the index's own model and encoder. The index is opened read-only.

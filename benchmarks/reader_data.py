@@ -2,8 +2,8 @@
 answered from, and the passages left when its answer-bearing articles are taken away (a
 made-unanswerable twin), cached as JSON lines so training runs cost no retrieval.
 
-With ``--index`` (a built index of the questions' year, e.g. /work/cache/idx-2025 for train
-and /work/cache/idx-2026 for dev) the passages are retrieved exactly as `newsrag eval` retrieves
+With ``--index`` (a built index of the questions' year, e.g. .newsrag/idx-2025 for train
+and .newsrag/idx-2026 for dev) the passages are retrieved exactly as `newsrag eval` retrieves
 them (:func:`index_case`). Without one, ``--articles`` gives a stand-in retrieval over the year's
 own articles, chunked like the index: BM25 over the passages, its best ``POOL`` re-ranked by
 fusing BM25's order with the bundled model's cosine (reciprocal ranks, as the hybrid search
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--articles", type=Path, help="a train year's articles.jsonl (local retrieval)")
     p.add_argument("--index", type=Path, help="a built index of the questions' year")
-    p.add_argument("--embedder-index", type=Path, default=Path("/work/cache/idx-2026"))
+    p.add_argument("--embedder-index", type=Path, default=Path(".newsrag/idx-2026"))
     p.add_argument("--limit", type=int, default=0)
     a = p.parse_args(argv)
     items = [json.loads(x) for x in a.questions.read_text(encoding="utf-8").splitlines() if x]

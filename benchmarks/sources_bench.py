@@ -1,7 +1,7 @@
 """Web ingest speed: the same articles ingested as HTML files and as a summary-only RSS feed of
 pages served by a local HTTP server (every page fetched, checked and extracted).
 
-    python -m benchmarks.sources_bench /work/shared/data/realtimeqa-2025/articles.jsonl -n 200
+    python -m benchmarks.sources_bench ../shared/data/realtimeqa-2025/articles.jsonl -n 200
     python -m benchmarks.sources_bench ... --embedder fake:384   # the loading cost alone
 
 Articles are read by path and rendered to pages in a temporary folder (never into the repo).

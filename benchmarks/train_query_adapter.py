@@ -2,8 +2,8 @@
 questions, check it on dev, and write it.
 
     python -m benchmarks.train_query_adapter \\
-        --train /work/cache/ranking/2025 --train /work/cache/ranking/2024 \\
-        --dev /work/cache/ranking/2026-dev --out models/query-adapter-minilm.npz
+        --train .newsrag/ranking/2025 --train .newsrag/ranking/2024 \\
+        --dev .newsrag/ranking/2026-dev --out models/query-adapter-minilm.npz
 
 The splits are caches written by ``benchmarks.ranking_data`` (the stored passage vectors of a
 built index, the questions' base vectors, their BM25 lists and answer-bearing passages). The loss

@@ -2,7 +2,7 @@
 figures: train cross-validated over questions next to dev (which is never fitted on).
 
     python -m benchmarks.train_reader --train ../shared/data/realtimeqa-2025 \
-        --index /work/cache/idx-2025 --out models/reader
+        --index .newsrag/idx-2025 --out models/reader
 
 Each train year's passages are retrieved once and cached (benchmarks.reader_data) under
 ``--cache``: from that year's index (``--index``, one per ``--train``) as `newsrag eval`
@@ -417,8 +417,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument(
         "--index", type=Path, action="append", default=[], help="the train year's built index"
     )
-    p.add_argument("--dev-cases", type=Path, default=Path("/work/cache/reader/cases-dev.jsonl"))
-    p.add_argument("--cache", type=Path, default=Path("/work/cache/reader"))
+    p.add_argument("--dev-cases", type=Path, default=Path(".newsrag/reader/cases-dev.jsonl"))
+    p.add_argument("--cache", type=Path, default=Path(".newsrag/reader"))
     p.add_argument("--out", type=Path, default=Path("models/reader"))
     p.add_argument("--encoder", default="openvino")
     a = p.parse_args(argv)

@@ -7,7 +7,7 @@ whose estimated Jaccard similarity is at least ``THRESHOLD``. Articles stay sepa
 live in ``INDEX/stories/COLLECTION/`` beside the keyword index.
 
 The threshold was set on the training corpus (RealTimeQA 2025, 5,384 articles) with
-``python -m benchmarks.syndication_bench /work/shared/data/realtimeqa-2025/articles.jsonl
+``python -m benchmarks.syndication_bench ../shared/data/realtimeqa-2025/articles.jsonl
 --threshold 0.3``: grouped pairs of exact Jaccard 0.3-0.4 held two different stories of one
 series in ~17 (a profile and a next-day speech; a launch announced and changed), above 0.4 one
 in ~50 (award nominations vs winners). Light rewrites by three outlets score 0.59-0.80, two
