@@ -193,7 +193,13 @@ def rest_router(service: Service) -> APIRouter:
     router = APIRouter(
         prefix="/api", dependencies=[Depends(service.authorize)], responses=ERRORS, tags=["newsrag"]
     )
-    index = service.assistant.index
+    _question_routes(router, service)
+    _article_routes(router, service)
+    return router
+
+
+def _question_routes(router: APIRouter, service: Service) -> None:
+    """/api/ask and /api/search."""
 
     @router.post("/ask", response_model=AnswerOut)
     def ask(request: AskRequest) -> dict[str, Any]:
@@ -231,6 +237,11 @@ def rest_router(service: Service) -> APIRouter:
             except NewsragError as exc:
                 raise from_newsrag(exc) from exc
         return [h.to_dict() for h in hits]
+
+
+def _article_routes(router: APIRouter, service: Service) -> None:
+    """/api/articles (GET, POST, DELETE) and /api/stats."""
+    index = service.assistant.index
 
     @router.get("/articles", response_model=list[ArticleOut])
     def articles(
@@ -272,8 +283,6 @@ def rest_router(service: Service) -> APIRouter:
             return asdict(index.stats())
         except NewsragError as exc:
             raise from_newsrag(exc) from exc
-
-    return router
 
 
 def health_router(service: Service) -> APIRouter:
