@@ -19,7 +19,7 @@ from assistant.chat_models import short_reason
 from assistant.citecheck import CitationChecker
 from assistant.claims import answer_units
 from assistant.llama import LlamaModel
-from assistant.llm import THINKING, as_data, checked_answer, fall_back
+from assistant.llm import THINKING, as_data, checked_answer, fall_back, streamed_answer
 from assistant.questions import content_words
 from assistant.records import Answer
 from index.chunking import sentence_spans
@@ -157,11 +157,7 @@ class LocalAnswerer:
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         """The checked Answer for ``question`` from ``hits`` (best first)."""
-        final = None
-        for part in self.stream(question, hits):
-            final = part
-        assert isinstance(final, Answer)
-        return final
+        return streamed_answer(self.stream(question, hits))
 
     def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         """The model's text as it is written, then the checked Answer that replaces it; the

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
@@ -74,6 +74,16 @@ def as_data(text: str) -> str:
     return MARKER.sub(lambda m: f"({m.group(1)})", text)
 
 
+def streamed_answer(parts: Iterable[str | Answer]) -> Answer:
+    """The Answer a stream of text pieces ends with (what ``answer`` of a streaming answerer
+    returns)."""
+    final = None
+    for part in parts:
+        final = part
+    assert isinstance(final, Answer)
+    return final
+
+
 class LLMAnswerer:
     """Answers with a chat model from the retrieved passages, streaming; refuses (without asking
     the model) when the extractive answerer's gate says the passages cannot answer, and falls back
@@ -106,11 +116,7 @@ class LLMAnswerer:
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         """The checked Answer for ``question`` from ``hits`` (best first)."""
-        final = None
-        for part in self.stream(question, hits):
-            final = part
-        assert isinstance(final, Answer)
-        return final
+        return streamed_answer(self.stream(question, hits))
 
     def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         """The model's text as it arrives (raw: markers not yet checked), then the checked
