@@ -28,7 +28,6 @@ from index.embeddings import Embedder, MemoEmbedder
 from index.newsindex import NewsIndex
 from index.records import Hit
 from index.retrieval import SearchFilters, SearchRequest, as_request
-from index.sources import match_filters
 
 History = Sequence[Turn | Mapping[str, Any]]
 
@@ -161,12 +160,9 @@ class Assistant:
     def match_filters(
         self, filters: SearchFilters | None
     ) -> tuple[SearchFilters | None, tuple[str, ...]]:
-        """``filters`` with their source names as the index spells them ("harbour ledger" ->
-        "The Harbour Ledger"), and a notice for each name the index does not hold, naming the
-        closest ones (see index.sources)."""
-        if filters is None or not filters.sources:
-            return filters, ()
-        return match_filters(filters, (a.source for a in self.index.articles() if a.source))
+        """``filters`` with their source names as the index spells them (see
+        :meth:`NewsIndex.match_filters`), and a notice for each name it does not hold."""
+        return self.index.match_filters(filters)
 
     def _matched(self, request: SearchRequest) -> tuple[SearchRequest, tuple[str, ...]]:
         """``request`` with its source names matched (see :meth:`match_filters`), and the

@@ -28,7 +28,7 @@ from index.config import ENCODERS, SEARCH_MODES
 from index.errors import NewsragError
 from index.newsindex import NewsIndex
 from index.retrieval import SearchFilters, SearchRequest
-from index.sources import match_filters, nothing_matches
+from index.sources import nothing_matches
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_SKIPPED = 3  # ingest finished, but some inputs were skipped
@@ -450,9 +450,7 @@ def search(
     settings = settings_from(**options)
     index = NewsIndex.open(settings=settings)
     request = search_request(query, mode, as_of, sources, since, until)
-    filters, notices = match_filters(
-        request.filters, (a.source for a in index.articles() if a.source)
-    )
+    filters, notices = index.match_filters(request.filters)
     for notice in notices:
         click.echo(f"Note: {notice}", err=True)
     if filters is not None and filters != request.filters:

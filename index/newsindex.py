@@ -34,6 +34,7 @@ from index.query_adapter import QueryAdapter, resolve
 from index.records import Article, ArticleInfo, Copy, Hit, IndexStats, IngestReport
 from index.rerank import CrossEncoderReranker
 from index.retrieval import Ranking, Reranker, Retriever, SearchFilters, SearchRequest, as_request
+from index.sources import match_filters
 from index.store import (
     BuildInfo,
     ChromaStore,
@@ -420,6 +421,16 @@ class NewsIndex:
         k = request.k or s.top_k
         hits = self.retriever.find(replace(request, k=k * 2 + 5))
         return collapse(hits, stories, k)
+
+    def match_filters(
+        self, filters: SearchFilters | None
+    ) -> tuple[SearchFilters | None, tuple[str, ...]]:
+        """``filters`` with their source names as this index spells them ("harbour ledger" ->
+        "The Harbour Ledger"), and a notice for each name it does not hold, naming the closest
+        ones (see index.sources)."""
+        if filters is None or not filters.sources:
+            return filters, ()
+        return match_filters(filters, (a.source for a in self.articles() if a.source))
 
     def article(self, article_id: str) -> Article:
         return self.store.article(article_id)
